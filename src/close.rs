@@ -112,7 +112,7 @@ impl<'a> CloseFrame<'a> {
         if self.code.0 == CloseCode::NO_STATUS.0 {
             0
         } else {
-            2 + self.reason.len()
+            self.reason.len().saturating_add(2)
         }
     }
 }

@@ -410,7 +410,7 @@ impl<M: MaskSource> Connection<M> {
         }
         if t.close_unarmed {
             t.close_unarmed = false;
-            t.close_deadline = self.config.close_timeout.map(|d| now + d);
+            t.close_deadline = self.config.close_timeout.map(|d| now.saturating_add(d));
         }
         if self.error.is_some() || self.state() == State::Closed {
             return;
@@ -418,7 +418,7 @@ impl<M: MaskSource> Connection<M> {
         let t = &mut self.timers;
         let last = t.last_activity.unwrap_or(now);
         let expired = |deadline: Option<Instant>| deadline.is_some_and(|d| now >= d);
-        let idle_expired = expired(self.config.idle_timeout.map(|d| last + d));
+        let idle_expired = expired(self.config.idle_timeout.map(|d| last.saturating_add(d)));
         if expired(t.pong_deadline) || expired(t.close_deadline) || idle_expired {
             self.error = Some(Error::TimedOut);
             self.pending_pong = None;
@@ -426,9 +426,9 @@ impl<M: MaskSource> Connection<M> {
         }
         if let Some(interval) = self.config.keepalive_interval {
             let open = matches!(self.phase, Phase::Open) && !self.close_queued;
-            if open && t.pong_deadline.is_none() && now >= last + interval {
+            if open && t.pong_deadline.is_none() && now >= last.saturating_add(interval) {
                 t.ping_queued = true;
-                t.pong_deadline = Some(now + self.config.pong_timeout);
+                t.pong_deadline = Some(now.saturating_add(self.config.pong_timeout));
             }
         }
     }
@@ -584,7 +584,9 @@ impl<M: MaskSource> Connection<M> {
             return Some(t.now.unwrap_or(Instant::ZERO));
         }
         let keepalive = if t.pong_deadline.is_none() && !self.close_queued {
-            self.config.keepalive_interval.map(|d| last + d)
+            self.config
+                .keepalive_interval
+                .map(|d| last.saturating_add(d))
         } else {
             None
         };
@@ -592,7 +594,7 @@ impl<M: MaskSource> Connection<M> {
             keepalive,
             t.pong_deadline,
             t.close_deadline,
-            self.config.idle_timeout.map(|d| last + d),
+            self.config.idle_timeout.map(|d| last.saturating_add(d)),
         ]
         .into_iter()
         .flatten()

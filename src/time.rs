@@ -101,7 +101,9 @@ impl StdClock {
     /// Converts back to a `std::time::Instant`.
     #[must_use]
     pub fn to_std(&self, t: Instant) -> std::time::Instant {
-        self.epoch + Duration::from_nanos(t.as_nanos())
+        let d = Duration::from_nanos(t.as_nanos());
+        // Cannot fail for instants this clock produced (they are epoch + elapsed).
+        self.epoch.checked_add(d).unwrap_or(self.epoch)
     }
 }
 

@@ -15,12 +15,12 @@ const BLOCK: usize = 64;
 #[inline]
 pub fn apply(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
     let key = rotate(key, phase);
-    let next_phase = (phase % 4 + buf.len() % 4) % 4;
+    let next_phase = (phase % 4).wrapping_add(buf.len() % 4) % 4;
     // A block-sized key pattern lets the compiler turn the inner loop into plain vector XORs;
     // every block starts at a multiple of 4 bytes, so the pattern stays in phase.
     let mut pattern = [0u8; BLOCK];
-    for (i, b) in pattern.iter_mut().enumerate() {
-        *b = key[i % 4];
+    for (b, k) in pattern.iter_mut().zip(key.iter().cycle()) {
+        *b = *k;
     }
     let mut blocks = buf.chunks_exact_mut(BLOCK);
     for block in &mut blocks {
@@ -44,12 +44,10 @@ pub fn apply(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
 
 /// The byte-at-a-time reference for [`apply`]: same arguments, same result.
 pub fn apply_bytewise(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
-    let mut phase = phase % 4;
-    for b in buf {
-        *b ^= key[phase];
-        phase = (phase + 1) % 4;
+    for (b, k) in buf.iter_mut().zip(key.iter().cycle().skip(phase % 4)) {
+        *b ^= *k;
     }
-    phase
+    (phase % 4).wrapping_add(buf.len() % 4) % 4
 }
 
 /// The key as seen from payload offset `phase`.

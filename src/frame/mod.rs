@@ -116,7 +116,8 @@ impl FrameHeader {
             _ => 0,
         };
         let mask = if b1 & 0x80 != 0 { 4 } else { 0 };
-        2 + ext + mask
+        // At most 2 + 8 + 4.
+        2usize.wrapping_add(ext).wrapping_add(mask)
     }
 
     /// Decodes a header from the front of `input`.
@@ -202,7 +203,8 @@ impl FrameHeader {
         } else {
             8
         };
-        2 + ext + if self.mask.is_some() { 4 } else { 0 }
+        let mask = if self.mask.is_some() { 4 } else { 0 };
+        2usize.wrapping_add(ext).wrapping_add(mask)
     }
 
     /// Encodes the header into the front of `out`, using the shortest length form, and returns
@@ -233,7 +235,7 @@ impl FrameHeader {
         let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
         let len = self.payload_len & (u64::MAX >> 1);
         buf[0] = b0;
-        let mut at = if len < 126 {
+        let mut at: usize = if len < 126 {
             // Fits in 7 bits: checked just above.
             buf[1] = mask_bit | len as u8;
             2
@@ -249,10 +251,12 @@ impl FrameHeader {
             buf[2..10].copy_from_slice(&[a, b, c, d, e, f, g, h]);
             10
         };
-        if let Some([a, b, c, d]) = self.mask {
+        if let Some(key) = self.mask {
             // `at` is 2, 4 or 10, so at most 14 bytes are used.
-            buf[at..at + 4].copy_from_slice(&[a, b, c, d]);
-            at += 4;
+            if let Some(dst) = buf.get_mut(at..at.wrapping_add(4)) {
+                dst.copy_from_slice(&key);
+                at = at.wrapping_add(4);
+            }
         }
         at
     }
