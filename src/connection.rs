@@ -1037,7 +1037,8 @@ impl<M: MaskSource> Connection<M> {
             fin: fin || opcode.is_control(),
             rsv: 0,
             opcode,
-            mask: None,
+            // A placeholder that sizes the header; the real key is drawn on commit.
+            mask: (self.role == Role::Client).then_some([0; 4]),
             payload_len: u64::try_from(len).unwrap_or(u64::MAX),
         })
     }

@@ -41,7 +41,7 @@ pub mod fuzzing;
 
 pub use close::{CloseCode, CloseFrame};
 pub use config::Config;
-pub use connection::{Connection, FrameHead, Outgoing, Read, State};
+pub use connection::{Connection, FrameHead, MessageKind, Outgoing, Read, SendKind, State};
 pub use error::{ApiMisuse, BufferTooSmall, Error, ProtocolError, SendError};
 pub use event::{Data, Event};
 pub use frame::{FrameHeader, Opcode, Status};
