@@ -2,6 +2,8 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Library only (tests and examples use std freely): keep the no_std build honest.
+#![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
 // Attacker-controlled input reaches most of this crate: keep panicking shortcuts out of the
 // library (tests may use them freely).
 #![cfg_attr(

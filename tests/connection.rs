@@ -598,7 +598,7 @@ fn empty_messages_and_frames() {
 
 #[test]
 fn connection_state_is_small() {
-    let size = core::mem::size_of::<Connection<NoMask>>();
+    let size = size_of::<Connection<NoMask>>();
     println!("size_of::<Connection<NoMask>>() = {size}");
     assert!(size <= 640, "connection state grew to {size} bytes");
 }

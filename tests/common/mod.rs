@@ -40,7 +40,7 @@ pub enum Ev {
 impl Ev {
     pub fn from_event(e: &Event<'_>) -> Self {
         match e {
-            Event::Text(d) | Event::Binary(d) => Ev::Data {
+            Event::Text(d) | Event::Binary(d) => Self::Data {
                 kind: if matches!(e, Event::Text(_)) {
                     MessageKind::Text
                 } else {
@@ -51,10 +51,10 @@ impl Ev {
                 ends_frame: d.ends_frame,
                 ends_message: d.ends_message,
             },
-            Event::Ping(p) => Ev::Ping(p.to_vec()),
-            Event::Pong(p) => Ev::Pong(p.to_vec()),
-            Event::Close(c) => Ev::Close(c.code, c.reason.to_string()),
-            other => Ev::Other(format!("{other:?}")),
+            Event::Ping(p) => Self::Ping(p.to_vec()),
+            Event::Pong(p) => Self::Pong(p.to_vec()),
+            Event::Close(c) => Self::Close(c.code, c.reason.to_string()),
+            other => Self::Other(format!("{other:?}")),
         }
     }
 }
