@@ -2,6 +2,7 @@
 //! payloads are unmasked in place and never copied.
 
 use crate::close::CloseFrame;
+use crate::connection::MessageKind;
 use crate::handshake::{Accepted, Request, Response};
 
 /// One piece of a text or binary message.
@@ -57,4 +58,16 @@ pub enum Event<'b> {
     /// The peer's close frame. Edge-triggered: reported once. The reply is already queued for
     /// `poll_transmit` unless we sent our close first.
     Close(CloseFrame<'b>),
+}
+
+impl<'b> Event<'b> {
+    /// The message kind and piece, if this is a text or binary event.
+    #[must_use]
+    pub fn as_data(&self) -> Option<(MessageKind, Data<'b>)> {
+        match *self {
+            Self::Text(d) => Some((MessageKind::Text, d)),
+            Self::Binary(d) => Some((MessageKind::Binary, d)),
+            _ => None,
+        }
+    }
 }
