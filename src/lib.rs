@@ -35,6 +35,9 @@ pub mod event;
 pub mod frame;
 pub mod handshake;
 pub mod mask_source;
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub mod message;
 pub mod time;
 pub mod utf8;
 

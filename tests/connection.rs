@@ -602,3 +602,48 @@ fn connection_state_is_small() {
     println!("size_of::<Connection<NoMask>>() = {size}");
     assert!(size <= 640, "connection state grew to {size} bytes");
 }
+
+#[test]
+fn assembler_rebuilds_whole_messages() {
+    use ws_proto::message::{Message, MessageAssembler};
+    let mut s = server();
+    let bytes = [
+        client_frame(0x01, "κό".as_bytes()),
+        client_frame(0x89, b"ping"),
+        client_frame(0x80, "σμε".as_bytes()),
+        client_frame(0x82, &[1, 2, 3]),
+        client_frame(0x88, b"\x03\xe8ok"),
+    ]
+    .concat();
+    let mut asm = MessageAssembler::new();
+    let mut got = Vec::new();
+    let mut buf = bytes.clone();
+    let mut start = 0;
+    // Deliver in 3-byte reads so that pieces split code points.
+    let mut filled = 0;
+    while filled < buf.len() || start < filled {
+        filled = (filled + 3).min(buf.len());
+        loop {
+            let read = s.handle_read(&mut buf[start..filled]);
+            let consumed = read.consumed;
+            if let Some(ev) = read.event.unwrap() {
+                got.extend(asm.push(&ev));
+            } else if consumed == 0 {
+                break;
+            }
+            start += consumed;
+        }
+        if filled == buf.len() && start == filled {
+            break;
+        }
+    }
+    assert_eq!(
+        got,
+        [
+            Message::Ping(b"ping".to_vec()),
+            Message::Text("κόσμε".into()),
+            Message::Binary(vec![1, 2, 3]),
+            Message::Close(CloseCode::NORMAL, "ok".into()),
+        ]
+    );
+}
