@@ -328,10 +328,15 @@ impl<M: MaskSource> Connection<M> {
         match self.phase {
             Phase::Open => {}
             Phase::Dead => return State::Closed,
+            // A timeout leaves nothing to send: the transport is to be closed at once.
+            _ if self.timed_out() => return State::Closed,
             _ => return State::Handshake,
         }
-        let failed = self.error.is_some() || self.timed_out();
-        if self.eof || (self.close_sent && (self.peer_close.is_some() || failed)) {
+        let failed = self.error.is_some();
+        if self.eof
+            || self.timed_out()
+            || (self.close_sent && (self.peer_close.is_some() || failed))
+        {
             State::Closed
         } else if self.peer_close.is_some() {
             State::RemoteClosing
