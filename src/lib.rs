@@ -27,6 +27,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod adapters;
 pub mod close;
 pub mod config;
 pub mod connection;
