@@ -17,6 +17,32 @@ impl MaskSource for CounterMask {
     }
 }
 
+/// Splits a fuzz input laid out as `n, n × u16 LE, rest` (n taken modulo 33) into the split
+/// points, reduced modulo `rest.len() + 1` and sorted, and the rest.
+pub fn split_points(data: &[u8]) -> Option<(Vec<usize>, &[u8])> {
+    let (&n, mut rest) = data.split_first()?;
+    let mut raw = Vec::new();
+    for _ in 0..(n % 33) {
+        let (v, r) = rest.split_first_chunk::<2>()?;
+        raw.push(usize::from(u16::from_le_bytes(*v)));
+        rest = r;
+    }
+    let mut cuts: Vec<usize> = raw.into_iter().map(|s| s % (rest.len() + 1)).collect();
+    cuts.sort_unstable();
+    Some((cuts, rest))
+}
+
+/// The inverse of [`split_points`] (for seeds and tests).
+pub fn encode_split_points(splits: &[u16], rest: &[u8]) -> Vec<u8> {
+    assert!(splits.len() < 33);
+    let mut v = vec![splits.len() as u8];
+    for s in splits {
+        v.extend_from_slice(&s.to_le_bytes());
+    }
+    v.extend_from_slice(rest);
+    v
+}
+
 /// A frame as decoded by [`ref_decode`].
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct RefFrame {
@@ -107,7 +133,10 @@ impl Recorder {
             Event::Text(d) | Event::Binary(d) => {
                 let text = matches!(event, Event::Text(_));
                 assert!(!d.compressed, "compressed piece without an extension");
-                assert!(!d.ends_message || d.ends_frame, "ends_message without ends_frame");
+                assert!(
+                    !d.ends_message || d.ends_frame,
+                    "ends_message without ends_frame"
+                );
                 assert_eq!(d.starts_message, self.open.is_none(), "starts_message flag");
                 let (kind, frames, cur) = self.open.get_or_insert((text, Vec::new(), Vec::new()));
                 assert_eq!(*kind, text, "message kind changed inside a message");

@@ -9,7 +9,9 @@
 
 use ws_proto::{CloseCode, Config, Connection, Error, Role, State};
 
-use crate::common::{CounterMask, Norm, Recorder, ref_decode_all, state_rank};
+use super::common::{
+    CounterMask, Norm, Recorder, encode_split_points, ref_decode_all, split_points, state_rank,
+};
 
 const TX_SIZES: [usize; 8] = [0, 1, 2, 7, 64, 131, 200, 4096];
 
@@ -40,19 +42,14 @@ pub fn config_for(preset: u8, auto_pong: bool) -> Config {
 
 pub fn parse(data: &[u8]) -> Option<Input<'_>> {
     let (&flags, rest) = data.split_first()?;
-    let (&n, mut rest) = rest.split_first()?;
-    let mut raw = Vec::new();
-    for _ in 0..(n % 33) {
-        let (v, r) = rest.split_first_chunk::<2>()?;
-        raw.push(usize::from(u16::from_le_bytes(*v)));
-        rest = r;
-    }
-    let wire = rest;
-    let mut splits: Vec<usize> = raw.into_iter().map(|s| s % (wire.len() + 1)).collect();
-    splits.sort_unstable();
+    let (mut splits, wire) = split_points(rest)?;
     splits.dedup();
     Some(Input {
-        role: if flags & 1 != 0 { Role::Client } else { Role::Server },
+        role: if flags & 1 != 0 {
+            Role::Client
+        } else {
+            Role::Server
+        },
         config: config_for((flags >> 2) & 7, flags & 2 != 0),
         tx_size: TX_SIZES[usize::from(flags >> 5)],
         splits,
@@ -61,13 +58,20 @@ pub fn parse(data: &[u8]) -> Option<Input<'_>> {
 }
 
 /// Encodes an input (for seeds and tests).
-pub fn encode(role: Role, preset: u8, auto_pong: bool, tx: u8, splits: &[u16], wire: &[u8]) -> Vec<u8> {
-    let flags = u8::from(role == Role::Client) | (u8::from(auto_pong) << 1) | ((preset & 7) << 2) | ((tx & 7) << 5);
-    let mut v = vec![flags, splits.len() as u8];
-    for s in splits {
-        v.extend_from_slice(&s.to_le_bytes());
-    }
-    v.extend_from_slice(wire);
+pub fn encode(
+    role: Role,
+    preset: u8,
+    auto_pong: bool,
+    tx: u8,
+    splits: &[u16],
+    wire: &[u8],
+) -> Vec<u8> {
+    let flags = u8::from(role == Role::Client)
+        | (u8::from(auto_pong) << 1)
+        | ((preset & 7) << 2)
+        | ((tx & 7) << 5);
+    let mut v = vec![flags];
+    v.extend(encode_split_points(splits, wire));
     v
 }
 
@@ -96,14 +100,20 @@ fn drain_tx(conn: &mut Connection<CounterMask>, first_size: usize, tx: &mut Vec<
                 tx.extend_from_slice(&buf[..n]);
             }
             Err(e) => {
-                assert!(e.required > first_size, "BufferTooSmall {e:?} for {first_size} bytes");
+                assert!(
+                    e.required > first_size,
+                    "BufferTooSmall {e:?} for {first_size} bytes"
+                );
                 let mut big = vec![0xa5u8; e.required];
                 match conn.poll_transmit(&mut big) {
                     Ok(Some(n)) => {
                         assert!(n <= big.len());
                         tx.extend_from_slice(&big[..n]);
                     }
-                    other => panic!("retry with the required {} bytes gave {other:?}", e.required),
+                    other => panic!(
+                        "retry with the required {} bytes gave {other:?}",
+                        e.required
+                    ),
                 }
             }
         }
@@ -177,12 +187,19 @@ fn check_tx(input: &Input<'_>, o: &Outcome) {
         assert!(!saw_close, "a frame after our close");
         assert!(f.fin);
         assert_eq!(f.rsv, 0);
-        assert_eq!(f.masked, input.role == Role::Client, "mask bit for our role");
+        assert_eq!(
+            f.masked,
+            input.role == Role::Client,
+            "mask bit for our role"
+        );
         match f.opcode {
             0xA => {
                 assert!(input.config.auto_pong, "pong without auto_pong");
                 // Pings are answered in order; none is answered twice.
-                assert!(pings.any(|p| *p == f.payload), "pong for a ping never received");
+                assert!(
+                    pings.any(|p| *p == f.payload),
+                    "pong for a ping never received"
+                );
             }
             0x8 => {
                 saw_close = true;

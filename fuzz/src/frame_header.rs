@@ -10,7 +10,11 @@ pub fn run(data: &[u8]) {
     let result = FrameHeader::decode(data);
     match result {
         Ok(Status::Complete((n, h))) => {
-            assert!(n <= data.len() && n <= MAX_HEADER_LEN, "consumed {n} of {}", data.len());
+            assert!(
+                n <= data.len() && n <= MAX_HEADER_LEN,
+                "consumed {n} of {}",
+                data.len()
+            );
             assert_eq!(n, h.encoded_len());
             let mut out = [0u8; MAX_HEADER_LEN];
             assert_eq!(h.encode(&mut out), Ok(n));
@@ -26,19 +30,30 @@ pub fn run(data: &[u8]) {
             }
             assert!(h.payload_len >> 63 == 0 && h.rsv <= 7);
             for i in 0..n {
-                assert_eq!(FrameHeader::decode(&data[..i]), Ok(Status::Partial), "prefix {i}");
+                assert_eq!(
+                    FrameHeader::decode(&data[..i]),
+                    Ok(Status::Partial),
+                    "prefix {i}"
+                );
             }
         }
         Ok(Status::Partial) => {
             assert!(data.len() < MAX_HEADER_LEN);
             for i in 0..data.len() {
-                assert_eq!(FrameHeader::decode(&data[..i]), Ok(Status::Partial), "prefix {i}");
+                assert_eq!(
+                    FrameHeader::decode(&data[..i]),
+                    Ok(Status::Partial),
+                    "prefix {i}"
+                );
             }
         }
         Err(e) => {
             for i in 0..data.len().min(MAX_HEADER_LEN + 1) {
                 let r = FrameHeader::decode(&data[..i]);
-                assert!(r == Ok(Status::Partial) || r == Err(e), "prefix {i}: {r:?} vs {e:?}");
+                assert!(
+                    r == Ok(Status::Partial) || r == Err(e),
+                    "prefix {i}: {r:?} vs {e:?}"
+                );
             }
         }
     }
@@ -51,7 +66,9 @@ pub fn run(data: &[u8]) {
 fn structured(data: &[u8]) {
     use arbitrary::{Arbitrary, Unstructured};
     let mut u = Unstructured::new(data);
-    let Ok(h) = FrameHeader::arbitrary(&mut u) else { return };
+    let Ok(h) = FrameHeader::arbitrary(&mut u) else {
+        return;
+    };
     let mut out = [0u8; MAX_HEADER_LEN];
     let n = h.encode(&mut out).unwrap();
     assert_eq!(n, h.encoded_len());

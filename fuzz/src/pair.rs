@@ -16,7 +16,7 @@ use ws_proto::{
     ApiMisuse, CloseCode, CloseFrame, Config, Connection, Event, Outgoing, Role, SendError, State,
 };
 
-use crate::common::{CounterMask, RefFrame, ref_decode, state_rank};
+use super::common::{CounterMask, RefFrame, ref_decode, state_rank};
 
 /// Total payload bytes one run may send, to keep executions fast.
 const BUDGET: usize = 4 << 20;
@@ -49,18 +49,53 @@ pub enum Via {
 
 #[derive(Arbitrary, Clone, Debug)]
 pub enum Op {
-    Text { from: Side, text: String, via: Via },
-    Binary { from: Side, data: Vec<u8>, via: Via },
+    Text {
+        from: Side,
+        text: String,
+        via: Via,
+    },
+    Binary {
+        from: Side,
+        data: Vec<u8>,
+        via: Via,
+    },
     /// A large binary message (`len` modulo 1 MiB), filled with a counter from `fill`.
-    Big { from: Side, len: u32, fill: u8, via: Via },
+    Big {
+        from: Side,
+        len: u32,
+        fill: u8,
+        via: Via,
+    },
     /// Plans a fragmented message; its pieces go out with `NextFragment`. Text is made valid
     /// UTF-8 (lossily) and cut at arbitrary byte positions, possibly inside code points.
-    StartFragmented { from: Side, text: bool, data: Vec<u8>, cuts: Vec<u16> },
-    NextFragment { from: Side, via: Via },
-    Ping { from: Side, payload: Vec<u8> },
-    Pong { from: Side, payload: Vec<u8> },
-    Close { from: Side, code: u16, reason: String, well_formed: bool },
-    Deliver { to: Side, max: u16 },
+    StartFragmented {
+        from: Side,
+        text: bool,
+        data: Vec<u8>,
+        cuts: Vec<u16>,
+    },
+    NextFragment {
+        from: Side,
+        via: Via,
+    },
+    Ping {
+        from: Side,
+        payload: Vec<u8>,
+    },
+    Pong {
+        from: Side,
+        payload: Vec<u8>,
+    },
+    Close {
+        from: Side,
+        code: u16,
+        reason: String,
+        well_formed: bool,
+    },
+    Deliver {
+        to: Side,
+        max: u16,
+    },
     DeliverAll,
 }
 
@@ -140,7 +175,12 @@ impl End {
 
     fn check_state(&mut self) {
         let r = state_rank(self.conn.state());
-        assert!(r >= self.rank, "{:?} went back to {:?}", self.side, self.conn.state());
+        assert!(
+            r >= self.rank,
+            "{:?} went back to {:?}",
+            self.side,
+            self.conn.state()
+        );
         self.rank = r;
     }
 }
@@ -206,10 +246,18 @@ impl Pair {
             let f = self.wrote(s, &buf[..n]);
             let end = self.end(s);
             let want = end.expect_tx.pop_front();
-            assert_eq!(Some(&f), want.as_ref(), "{s:?} transmitted an unexpected frame");
+            assert_eq!(
+                Some(&f),
+                want.as_ref(),
+                "{s:?} transmitted an unexpected frame"
+            );
         }
         let end = self.end(s);
-        assert!(end.expect_tx.is_empty(), "{s:?} did not transmit {:?}", end.expect_tx);
+        assert!(
+            end.expect_tx.is_empty(),
+            "{s:?} did not transmit {:?}",
+            end.expect_tx
+        );
         end.check_state();
     }
 
@@ -273,9 +321,14 @@ impl Pair {
                     let r = end.conn.send(msg, &mut short);
                     assert_eq!(
                         r,
-                        Err(SendError::BufferTooSmall(ws_proto::BufferTooSmall { required: total }))
+                        Err(SendError::BufferTooSmall(ws_proto::BufferTooSmall {
+                            required: total
+                        }))
                     );
-                    assert!(short.iter().all(|&b| b == 0xa5), "a failed send wrote bytes");
+                    assert!(
+                        short.iter().all(|&b| b == 0xa5),
+                        "a failed send wrote bytes"
+                    );
                 }
                 let mut out = vec![0xa5u8; total + 3];
                 end.conn.send(msg, &mut out).map(|n| {
@@ -293,7 +346,11 @@ impl Pair {
                 assert_eq!(f.fin, fin || opcode & 0x8 != 0);
                 let end = self.end(s);
                 if opcode & 0x8 == 0 {
-                    end.sending = if fin { None } else { Some(kind == SendKind::Text) };
+                    end.sending = if fin {
+                        None
+                    } else {
+                        Some(kind == SendKind::Text)
+                    };
                 }
                 self.drain_tx(s);
             }
@@ -345,7 +402,11 @@ impl Pair {
                     assert!(end.msg_text.is_none(), "a message started inside another");
                     end.msg_text = Some(text);
                 }
-                assert_eq!(end.msg_text, Some(text), "piece kind differs from its message");
+                assert_eq!(
+                    end.msg_text,
+                    Some(text),
+                    "piece kind differs from its message"
+                );
                 let cur = end.cur.get_or_insert((d.starts_message, false, Vec::new()));
                 cur.2.extend_from_slice(d.payload);
                 if d.ends_frame {
@@ -359,7 +420,10 @@ impl Pair {
                     assert_eq!(f.opcode, want_op, "frame opcode");
                     assert_eq!(f.fin, d.ends_message, "FIN");
                     assert_eq!(f.masked, masked);
-                    assert_eq!(bytes, f.payload, "received payload differs from the sent one");
+                    assert_eq!(
+                        bytes, f.payload,
+                        "received payload differs from the sent one"
+                    );
                     if d.ends_message {
                         end.msg_text = None;
                     }
@@ -370,7 +434,10 @@ impl Pair {
             Event::Ping(p) | Event::Pong(p) => {
                 let ping = matches!(event, Event::Ping(_));
                 assert!(end.cur.is_none(), "control frame inside a frame");
-                let f = end.incoming.pop_front().expect("a control frame nobody sent");
+                let f = end
+                    .incoming
+                    .pop_front()
+                    .expect("a control frame nobody sent");
                 assert_eq!(f.opcode, if ping { 0x9 } else { 0xA });
                 assert_eq!(f.payload, p);
                 if ping && end.auto_pong && !end.closing {
@@ -460,7 +527,12 @@ impl Pair {
             Op::Binary { from, data, via } => {
                 self.send(from, SendKind::Binary, &data, true, via);
             }
-            Op::Big { from, len, fill, via } => {
+            Op::Big {
+                from,
+                len,
+                fill,
+                via,
+            } => {
                 let len = (len % (1 << 20)) as usize;
                 if len > self.budget {
                     return;
@@ -469,7 +541,12 @@ impl Pair {
                 let data: Vec<u8> = (0..len).map(|i| fill.wrapping_add(i as u8)).collect();
                 self.send(from, SendKind::Binary, &data, true, via);
             }
-            Op::StartFragmented { from, text, data, cuts } => {
+            Op::StartFragmented {
+                from,
+                text,
+                data,
+                cuts,
+            } => {
                 let end = self.end(from);
                 if end.sending.is_some() || !end.fragments.is_empty() {
                     return; // one planned message at a time keeps text messages valid
@@ -479,8 +556,10 @@ impl Pair {
                 } else {
                     data
                 };
-                let mut cuts: Vec<usize> =
-                    cuts.iter().map(|&c| usize::from(c) % (bytes.len() + 1)).collect();
+                let mut cuts: Vec<usize> = cuts
+                    .iter()
+                    .map(|&c| usize::from(c) % (bytes.len() + 1))
+                    .collect();
                 cuts.sort_unstable();
                 let mut pieces = VecDeque::new();
                 let mut start = 0;
@@ -494,18 +573,37 @@ impl Pair {
             }
             Op::NextFragment { from, via } => {
                 let end = self.end(from);
-                let Some(piece) = end.fragments.pop_front() else { return };
+                let Some(piece) = end.fragments.pop_front() else {
+                    return;
+                };
                 let fin = end.fragments.is_empty();
-                let kind = if end.fragment_text { SendKind::Text } else { SendKind::Binary };
+                let kind = if end.fragment_text {
+                    SendKind::Text
+                } else {
+                    SendKind::Binary
+                };
                 self.send(from, kind, &piece, fin, via);
             }
-            Op::Ping { from, payload } => self.send(from, SendKind::Ping, &payload, true, Via::Send),
-            Op::Pong { from, payload } => self.send(from, SendKind::Pong, &payload, true, Via::Send),
-            Op::Close { from, code, reason, well_formed } => {
+            Op::Ping { from, payload } => {
+                self.send(from, SendKind::Ping, &payload, true, Via::Send)
+            }
+            Op::Pong { from, payload } => {
+                self.send(from, SendKind::Pong, &payload, true, Via::Send)
+            }
+            Op::Close {
+                from,
+                code,
+                reason,
+                well_formed,
+            } => {
                 const CODES: [u16; 9] = [1000, 1001, 1002, 1003, 1005, 1007, 1011, 3000, 4999];
                 if well_formed {
                     let code = CloseCode(CODES[usize::from(code) % CODES.len()]);
-                    let mut r = if code == CloseCode::NO_STATUS { String::new() } else { reason };
+                    let mut r = if code == CloseCode::NO_STATUS {
+                        String::new()
+                    } else {
+                        reason
+                    };
                     while r.len() > CloseFrame::MAX_REASON_LEN {
                         r.pop();
                     }
@@ -521,7 +619,9 @@ impl Pair {
 }
 
 pub fn run(data: &[u8]) {
-    let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else { return };
+    let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else {
+        return;
+    };
     run_input(input);
 }
 
@@ -545,7 +645,11 @@ pub fn run_input(input: Input) {
     for s in [Side::Client, Side::Server] {
         let other_code = pair.end(s.other()).peer_close;
         let end = pair.end(s);
-        assert_eq!(end.conn.state(), State::Closed, "{s:?} not closed at the end");
+        assert_eq!(
+            end.conn.state(),
+            State::Closed,
+            "{s:?} not closed at the end"
+        );
         assert!(end.close_written && end.peer_close.is_some());
         assert_eq!(end.conn.peer_close_code(), end.peer_close);
         assert!(end.incoming.is_empty() && end.rx.is_empty() && end.wire.is_empty());
