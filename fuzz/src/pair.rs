@@ -363,9 +363,9 @@ impl Pair {
         let end = self.end(s);
         let predicted = if end.close_written || end.closing {
             Err(ApiMisuse::Closing)
-        } else if code != CloseCode::NO_STATUS && !code.is_allowed_on_wire() {
-            Err(ApiMisuse::CloseCodeNotSendable(code.0))
-        } else if code == CloseCode::NO_STATUS && !reason.is_empty() {
+        } else if (code != CloseCode::NO_STATUS && !code.is_allowed_on_wire())
+            || (code == CloseCode::NO_STATUS && !reason.is_empty())
+        {
             Err(ApiMisuse::CloseCodeNotSendable(code.0))
         } else if reason.len() > CloseFrame::MAX_REASON_LEN {
             Err(ApiMisuse::ControlPayloadTooLong)
