@@ -117,6 +117,9 @@ pub enum ApiMisuse {
     /// A handshake operation in a phase where it makes no sense (accepting twice, a client
     /// accepting, ...).
     WrongPhase,
+    /// An answer to the opening handshake that cannot be sent: a subprotocol or extension the
+    /// client did not offer, an invalid or reserved extra header, an invalid rejection status.
+    InvalidResponse,
 }
 
 impl fmt::Display for ApiMisuse {
@@ -130,6 +133,7 @@ impl fmt::Display for ApiMisuse {
             }
             Self::NotOpen => f.write_str("the opening handshake has not completed"),
             Self::WrongPhase => f.write_str("operation not valid in this handshake phase"),
+            Self::InvalidResponse => f.write_str("invalid answer to the opening handshake"),
         }
     }
 }

@@ -1,0 +1,366 @@
+//! Server side of the HTTP/1.1 upgrade: parse and validate the client's request, write the
+//! `101 Switching Protocols` or a rejection.
+
+use super::{
+    CONNECTION, CONTENT_LENGTH, Extensions, Fields, HOST, HandshakeError, HandshakeErrorKind,
+    HeadScanner, Headers, ListItems, MAX_HEADERS, ORIGIN, Protocols, ResponseError, SEC_EXTENSIONS,
+    SEC_KEY, SEC_PROTOCOL, SEC_VERSION, TRANSFER_ENCODING, UPGRADE, WEBSOCKET_VERSION, accept_key,
+    ascii_str, is_ascii_value, is_valid_extension_list, is_valid_key, is_valid_protocol_list,
+    list_contains, parse_error, split_start_line, valid_extra_headers, write_with,
+};
+use crate::frame::Status;
+
+/// Incremental parser for the client's upgrade request.
+///
+/// Call [`parse`](Self::parse) with everything received so far, the same buffer growing
+/// between calls; nothing is consumed until it returns [`Status::Complete`]. Each byte is
+/// looked at once while searching for the end of the head, and `httparse` runs once the head
+/// is complete, so delivering a request one byte at a time costs linear time in total.
+#[derive(Clone, Debug, Default)]
+pub struct ServerHandshake {
+    scanner: HeadScanner,
+}
+
+impl ServerHandshake {
+    /// Parses and validates the request at the front of `input`: returns the head length and
+    /// the request once the head is complete. Bytes after the head (frames the client sent
+    /// without waiting) are not looked at.
+    ///
+    /// `max_len` bounds the head in bytes (a longer one fails with
+    /// [`HandshakeErrorKind::HeadTooLarge`] as soon as `max_len` bytes without an end have
+    /// arrived), `max_headers` the number of header fields (at most [`MAX_HEADERS`]).
+    ///
+    /// # Errors
+    /// A head over the limits (431), a version other than 13 (426), anything else malformed
+    /// or invalid per RFC 6455 §4.2.1 (400): see [`HandshakeError::status_hint`] and
+    /// [`HandshakeError::write_response`].
+    pub fn parse<'b>(
+        &mut self,
+        input: &'b [u8],
+        max_len: usize,
+        max_headers: usize,
+    ) -> Result<Status<(usize, Request<'b>)>, HandshakeError> {
+        let Some(end) = self.scanner.find_end(input, max_len)? else {
+            return Ok(Status::Partial);
+        };
+        let head = input.get(..end).unwrap_or_default();
+        let mut table = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let slots = table
+            .get_mut(..max_headers.min(MAX_HEADERS))
+            .unwrap_or_default();
+        let mut req = httparse::Request::new(slots);
+        match req.parse(head) {
+            Ok(httparse::Status::Complete(n)) if n == end => {}
+            Ok(_) => return Err(HandshakeErrorKind::Malformed.into()),
+            Err(e) => return Err(parse_error(e)),
+        }
+        validate(&req)?;
+        Ok(Status::Complete((end, Request { head })))
+    }
+}
+
+/// Checks a parsed request against RFC 6455 §4.2.1.
+fn validate(req: &httparse::Request<'_, '_>) -> Result<(), HandshakeError> {
+    use HandshakeErrorKind as K;
+    if req.method != Some("GET") {
+        return Err(K::MethodNotGet.into());
+    }
+    if req.version != Some(1) {
+        return Err(K::HttpVersion.into());
+    }
+    let target = req.path.unwrap_or_default();
+    if split_target(target).is_none() {
+        return Err(K::InvalidTarget.into());
+    }
+    let (mut host, mut key, mut version, mut origin) = (0u8, None, None, 0u8);
+    let (mut upgrade, mut connection) = (false, false);
+    for h in req.headers.iter() {
+        let (name, value) = (h.name, h.value.trim_ascii());
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        let once = |seen: &mut u8, n: &'static str| {
+            *seen = seen.saturating_add(1);
+            if *seen > 1 {
+                Err(K::DuplicateHeader(n))
+            } else {
+                Ok(())
+            }
+        };
+        if is(HOST) {
+            once(&mut host, HOST)?;
+            if value.is_empty() || !is_ascii_value(value) || value.contains(&b' ') {
+                return Err(K::InvalidHeader(HOST).into());
+            }
+        } else if is(UPGRADE) {
+            upgrade |= list_contains(value, "websocket");
+        } else if is(CONNECTION) {
+            connection |= list_contains(value, "upgrade");
+        } else if is(SEC_KEY) {
+            if key.replace(value).is_some() {
+                return Err(K::DuplicateHeader(SEC_KEY).into());
+            }
+        } else if is(SEC_VERSION) {
+            if version.replace(value).is_some() {
+                return Err(K::DuplicateHeader(SEC_VERSION).into());
+            }
+        } else if is(ORIGIN) {
+            once(&mut origin, ORIGIN)?;
+            if !is_ascii_value(value) {
+                return Err(K::InvalidHeader(ORIGIN).into());
+            }
+        } else if is(SEC_PROTOCOL) {
+            if !is_valid_protocol_list(value) {
+                return Err(K::InvalidHeader(SEC_PROTOCOL).into());
+            }
+        } else if is(SEC_EXTENSIONS) {
+            if !is_valid_extension_list(value) {
+                return Err(K::InvalidHeader(SEC_EXTENSIONS).into());
+            }
+        } else if is(TRANSFER_ENCODING) || (is(CONTENT_LENGTH) && value != b"0") {
+            return Err(K::UnexpectedBody.into());
+        }
+    }
+    if host == 0 {
+        return Err(K::MissingHost.into());
+    }
+    if !upgrade {
+        return Err(K::MissingUpgrade.into());
+    }
+    if !connection {
+        return Err(K::MissingConnectionUpgrade.into());
+    }
+    if version != Some(WEBSOCKET_VERSION.as_bytes()) {
+        return Err(K::UnsupportedVersion.into());
+    }
+    match key {
+        None => Err(K::MissingKey.into()),
+        Some(k) if !is_valid_key(k) => Err(K::InvalidKey.into()),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Splits a request target into path and query. Accepts origin-form (`/path?query`) and
+/// absolute-form (`scheme://authority/path?query`, RFC 6455 §4.2.1 allows an absolute URI);
+/// refuses fragments, which WebSocket URIs may not carry (RFC 6455 §3).
+fn split_target(target: &str) -> Option<(&str, Option<&str>)> {
+    if target.contains('#') {
+        return None;
+    }
+    let path_and_query = if target.starts_with('/') {
+        target
+    } else {
+        let (scheme, rest) = target.split_once("://")?;
+        let known = ["http", "https", "ws", "wss"];
+        if !known.iter().any(|k| k.eq_ignore_ascii_case(scheme)) {
+            return None;
+        }
+        let start = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, pq) = rest.split_at(start);
+        if authority.is_empty() {
+            return None;
+        }
+        pq
+    };
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_and_query, None),
+    };
+    Some((if path.is_empty() { "/" } else { path }, query))
+}
+
+/// A validated upgrade request, borrowing the caller's buffer.
+///
+/// It holds only the head bytes; the accessors re-scan them, which keeps this view small and
+/// `Copy`. Every accessor reads fields already validated by [`ServerHandshake::parse`].
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Request<'b> {
+    head: &'b [u8],
+}
+
+impl<'b> Request<'b> {
+    /// The whole head, request line through the empty line.
+    #[must_use]
+    pub const fn head(&self) -> &'b [u8] {
+        self.head
+    }
+
+    fn request_line(&self) -> &'b str {
+        ascii_str(split_start_line(self.head).0)
+    }
+
+    /// The request target as sent: `/path?query` (or an absolute URI).
+    #[must_use]
+    pub fn target(&self) -> &'b str {
+        let line = self.request_line();
+        let after_method = line.split_once(' ').map_or("", |(_, r)| r);
+        after_method.rsplit_once(' ').map_or("", |(t, _)| t)
+    }
+
+    /// The path of the target (`/` when an absolute URI has none).
+    #[must_use]
+    pub fn path(&self) -> &'b str {
+        split_target(self.target()).map_or("/", |(p, _)| p)
+    }
+
+    /// The query of the target, without the `?`, if it has one.
+    #[must_use]
+    pub fn query(&self) -> Option<&'b str> {
+        split_target(self.target()).and_then(|(_, q)| q)
+    }
+
+    /// The HTTP minor version (1 for HTTP/1.1).
+    #[must_use]
+    pub fn http_version(&self) -> u8 {
+        match self.request_line().as_bytes().last() {
+            Some(d @ b'0'..=b'9') => d.saturating_sub(b'0'),
+            _ => 0,
+        }
+    }
+
+    /// The `Host` field.
+    #[must_use]
+    pub fn host(&self) -> &'b str {
+        self.header(HOST).map(ascii_str).unwrap_or_default()
+    }
+
+    /// The `Origin` field, if sent (browsers always send it: check it against the pages that
+    /// may connect, RFC 6455 §10.2).
+    #[must_use]
+    pub fn origin(&self) -> Option<&'b str> {
+        self.header(ORIGIN).map(ascii_str)
+    }
+
+    /// The `Sec-WebSocket-Key` field (base64 of 16 bytes).
+    #[must_use]
+    pub fn key(&self) -> &'b str {
+        self.header(SEC_KEY).map(ascii_str).unwrap_or_default()
+    }
+
+    /// The `Sec-WebSocket-Accept` value that answers this request.
+    #[must_use]
+    pub fn accept_key(&self) -> [u8; 28] {
+        accept_key(self.key().as_bytes())
+    }
+
+    /// The offered subprotocols, in the client's order of preference.
+    #[must_use]
+    pub fn subprotocols(&self) -> Protocols<'b> {
+        Protocols {
+            items: ListItems::new(Fields::Head(Headers::of_head(self.head)), SEC_PROTOCOL),
+        }
+    }
+
+    /// The offered extensions with their parameters, in order (e.g. Chromium's
+    /// `permessage-deflate; client_max_window_bits`).
+    #[must_use]
+    pub fn extensions(&self) -> Extensions<'b> {
+        Extensions {
+            items: ListItems::new(Fields::Head(Headers::of_head(self.head)), SEC_EXTENSIONS),
+        }
+    }
+
+    /// The value of the first header field named `name` (ASCII case-insensitive), trimmed.
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&'b [u8]> {
+        Headers::of_head(self.head).find(name)
+    }
+
+    /// All header fields in order, as `(name, value)`.
+    #[must_use]
+    pub fn headers(&self) -> Headers<'b> {
+        Headers::of_head(self.head)
+    }
+}
+
+/// How the server accepts a request.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Accept<'a> {
+    /// The chosen subprotocol: one of [`Request::subprotocols`], or `None`.
+    pub protocol: Option<&'a str>,
+    /// The `Sec-WebSocket-Extensions` response value, e.g. what the permessage-deflate
+    /// negotiation produced; each extension must be one the client offered.
+    pub extensions: Option<&'a str>,
+    /// Extra response header fields (e.g. `Set-Cookie`). Names the handshake writes itself are
+    /// refused.
+    pub headers: &'a [(&'a str, &'a str)],
+}
+
+/// Writes the `101 Switching Protocols` response to `req` into `out` and returns its length.
+///
+/// # Errors
+/// [`ResponseError::BufferTooSmall`] if it does not fit; [`ResponseError::ProtocolNotOffered`],
+/// [`ResponseError::InvalidExtensions`] or [`ResponseError::InvalidHeader`] if `accept` holds
+/// something the client did not offer or that is unsafe to write. Nothing is written then.
+pub fn write_accept(
+    req: &Request<'_>,
+    accept: &Accept<'_>,
+    out: &mut [u8],
+) -> Result<usize, ResponseError> {
+    if let Some(p) = accept.protocol {
+        if !req.subprotocols().any(|o| o == p) {
+            return Err(ResponseError::ProtocolNotOffered);
+        }
+    }
+    if let Some(e) = accept.extensions {
+        let Ok(mut chosen) = Extensions::parse(e) else {
+            return Err(ResponseError::InvalidExtensions);
+        };
+        if !chosen.all(|c| {
+            req.extensions()
+                .any(|o| o.name.eq_ignore_ascii_case(c.name))
+        }) {
+            return Err(ResponseError::InvalidExtensions);
+        }
+    }
+    if !valid_extra_headers(accept.headers) {
+        return Err(ResponseError::InvalidHeader);
+    }
+    let key = req.accept_key();
+    let key = ascii_str(&key);
+    Ok(write_with(out, |w| {
+        w.status_line(101);
+        w.header(UPGRADE, "websocket");
+        w.header(CONNECTION, "Upgrade");
+        w.header(super::SEC_ACCEPT, key);
+        if let Some(p) = accept.protocol {
+            w.header(SEC_PROTOCOL, p);
+        }
+        if let Some(e) = accept.extensions {
+            w.header(SEC_EXTENSIONS, e);
+        }
+        for (name, value) in accept.headers {
+            w.header(name, value);
+        }
+        w.put(b"\r\n");
+    })?)
+}
+
+/// Writes a response that refuses the upgrade: `status` (200..=599, e.g. 401, 403, 404),
+/// `headers`, `Connection: close`, a `Content-Length` and `body`. Returns its length.
+///
+/// # Errors
+/// [`ResponseError::BufferTooSmall`] if it does not fit, [`ResponseError::InvalidStatus`] or
+/// [`ResponseError::InvalidHeader`] for a status or header that cannot be written. Nothing is
+/// written then.
+pub fn write_reject(
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    out: &mut [u8],
+) -> Result<usize, ResponseError> {
+    if !(200..=599).contains(&status) {
+        return Err(ResponseError::InvalidStatus(status));
+    }
+    if !valid_extra_headers(headers) {
+        return Err(ResponseError::InvalidHeader);
+    }
+    Ok(write_with(out, |w| {
+        w.status_line(status);
+        for (name, value) in headers {
+            w.header(name, value);
+        }
+        w.header(CONNECTION, "close");
+        w.content_length(body.len());
+        w.put(b"\r\n");
+        w.put(body);
+    })?)
+}
