@@ -600,7 +600,9 @@ fn empty_messages_and_frames() {
 fn connection_state_is_small() {
     let size = size_of::<Connection<NoMask>>();
     println!("size_of::<Connection<NoMask>>() = {size}");
-    assert!(size <= 640, "connection state grew to {size} bytes");
+    // 736: the client handshake phase keeps its offered subprotocols and extension names
+    // (104 bytes, exact) to check the server's answer without an allocator.
+    assert!(size <= 736, "connection state grew to {size} bytes");
 }
 
 #[test]

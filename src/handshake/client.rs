@@ -13,10 +13,9 @@ use super::{
 use crate::error::{ApiMisuse, BufferTooSmall};
 use crate::frame::Status;
 
-/// Room for the comma-joined subprotocols a client offers (kept to check the answer).
-const PROTOCOLS_CAP: usize = 256;
-/// Room for the comma-joined names of the extensions a client offers.
-const EXTENSIONS_CAP: usize = 128;
+/// Room for the offered subprotocols and extension names, comma-joined, kept to check the
+/// answer. Small on purpose: it lives in every `Connection`.
+const OFFERS_CAP: usize = 104;
 
 /// A parsed `ws://` or `wss://` URL (RFC 6455 §3). Userinfo and fragments are refused; the
 /// path and query must already be percent-encoded ASCII.
@@ -226,8 +225,8 @@ pub enum ConnectError {
     InvalidUrl,
     /// An origin, subprotocol, extension offer or extra header is invalid or reserved.
     InvalidRequest,
-    /// The offered subprotocols (256 bytes joined) or extension names (128 bytes joined) do
-    /// not fit the bounded state kept to check the response.
+    /// The offered subprotocols and extension names, comma-joined, take more than 103 bytes:
+    /// more than the bounded state kept to check the response.
     OfferTooLong,
 }
 
@@ -262,11 +261,11 @@ impl core::error::Error for ConnectError {}
 #[derive(Clone, Debug)]
 pub struct ClientHandshake {
     scanner: HeadScanner,
-    accept: [u8; 28],
-    /// Offered subprotocols, comma-joined.
-    protocols: heapless::String<PROTOCOLS_CAP>,
-    /// Offered extension names, comma-joined.
-    extensions: heapless::String<EXTENSIONS_CAP>,
+    /// The key's 16 bytes: the expected accept value is derived when the response arrives.
+    nonce: [u8; 16],
+    /// Offered subprotocols, comma-joined, then `\n`, then the offered extension names,
+    /// comma-joined.
+    offers: heapless::Vec<u8, OFFERS_CAP, u8>,
 }
 
 /// What the server answered.
@@ -315,28 +314,21 @@ impl ClientHandshake {
         use base64ct::Encoding as _;
         let url = Url::parse(req.url)?;
         req.validate_fields()?;
-        let mut protocols = heapless::String::new();
-        for p in req.protocols {
-            if !protocols.is_empty() {
-                protocols
-                    .push(',')
-                    .map_err(|_| ConnectError::OfferTooLong)?;
-            }
-            protocols
-                .push_str(p)
-                .map_err(|_| ConnectError::OfferTooLong)?;
+        let mut offers = heapless::Vec::new();
+        let mut push = |sep: &[u8], item: &str| {
+            offers
+                .extend_from_slice(sep)
+                .and_then(|()| offers.extend_from_slice(item.as_bytes()))
+                .map_err(|_| ConnectError::OfferTooLong)
+        };
+        for (i, p) in req.protocols.iter().enumerate() {
+            push(if i == 0 { b"" } else { b"," }, p)?;
         }
-        let mut extensions = heapless::String::new();
+        push(b"\n", "")?;
         if let Some(e) = req.extensions {
-            for ext in Extensions::parse(e).map_err(|_| ConnectError::InvalidRequest)? {
-                if !extensions.is_empty() {
-                    extensions
-                        .push(',')
-                        .map_err(|_| ConnectError::OfferTooLong)?;
-                }
-                extensions
-                    .push_str(ext.name)
-                    .map_err(|_| ConnectError::OfferTooLong)?;
+            let list = Extensions::parse(e).map_err(|_| ConnectError::InvalidRequest)?;
+            for (i, ext) in list.enumerate() {
+                push(if i == 0 { b"" } else { b"," }, ext.name)?;
             }
         }
         let mut key = [0; 24];
@@ -374,17 +366,19 @@ impl ClientHandshake {
         })?;
         let hs = Self {
             scanner: HeadScanner::default(),
-            accept: accept_key(key.as_bytes()),
-            protocols,
-            extensions,
+            nonce,
+            offers,
         };
         Ok((hs, len))
     }
 
     /// The `Sec-WebSocket-Accept` value the server must answer with.
     #[must_use]
-    pub const fn expected_accept(&self) -> &[u8; 28] {
-        &self.accept
+    pub fn expected_accept(&self) -> [u8; 28] {
+        use base64ct::Encoding as _;
+        let mut key = [0; 24];
+        let key = base64ct::Base64::encode(&self.nonce, &mut key).unwrap_or_default();
+        accept_key(key.as_bytes())
     }
 
     /// Parses the server's response from the front of `input` (the same buffer growing between
@@ -465,7 +459,7 @@ impl ClientHandshake {
         }
         match accept {
             None => return Err(K::MissingAccept.into()),
-            Some(a) if a != self.accept => return Err(K::AcceptMismatch.into()),
+            Some(a) if a != self.expected_accept() => return Err(K::AcceptMismatch.into()),
             Some(_) => {}
         }
         let protocol = match protocol {
@@ -493,15 +487,14 @@ impl ClientHandshake {
     }
 
     fn offered_protocol(&self, p: &[u8]) -> bool {
+        let protocols = split_once(&self.offers, b'\n').0;
         // Subprotocol names are compared exactly (RFC 6455 §11.5: case-sensitive).
-        self.protocols
-            .as_bytes()
-            .split(|&b| b == b',')
-            .any(|o| !o.is_empty() && o == p)
+        list_items(protocols).any(|o| o == p)
     }
 
     fn offered_extension(&self, name: &str) -> bool {
-        list_items(self.extensions.as_bytes()).any(|o| o.eq_ignore_ascii_case(name.as_bytes()))
+        let extensions = split_once(&self.offers, b'\n').1;
+        list_items(extensions).any(|o| o.eq_ignore_ascii_case(name.as_bytes()))
     }
 }
 

@@ -266,20 +266,21 @@ impl core::error::Error for ResponseError {}
 /// once in total.
 #[derive(Clone, Copy, Debug, Default)]
 struct HeadScanner {
-    /// Bytes at the front of the buffer already checked.
-    scanned: usize,
+    /// Bytes at the front of the buffer already checked (u32 keeps `Connection` small; a
+    /// head is far shorter).
+    scanned: u32,
 }
 
 impl HeadScanner {
     /// The length of the head (through `\r\n\r\n`) if it is in `input`. Every LF must follow a
     /// CR (httparse alone would accept bare LF line ends).
     fn find_end(&mut self, input: &[u8], max_len: usize) -> Result<Option<usize>, HandshakeError> {
-        if self.scanned > input.len() {
+        let mut start = usize::try_from(self.scanned).unwrap_or(usize::MAX);
+        if start > input.len() {
             // Not the same growing buffer after all: start over.
-            self.scanned = 0;
+            start = 0;
         }
         let limit = input.len().min(max_len);
-        let start = self.scanned;
         let window = input.get(..limit).unwrap_or_default();
         for (i, &b) in window.iter().enumerate().skip(start) {
             if b != b'\n' {
@@ -293,7 +294,7 @@ impl HeadScanner {
                 return Ok(Some(i.saturating_add(1)));
             }
         }
-        self.scanned = limit.max(start);
+        self.scanned = u32::try_from(limit.max(start)).unwrap_or(0);
         if input.len() >= max_len {
             return Err(HandshakeErrorKind::HeadTooLarge.into());
         }
