@@ -247,3 +247,88 @@ fn idle_memory_per_connection() {
     assert!(size < 1024, "{size}");
     drop(client);
 }
+
+#[test]
+fn opening_handshake_both_roles() {
+    use ws_proto::adapters::Decision;
+    use ws_proto::adapters::blocking::{accept_with, connect};
+    use ws_proto::handshake::ClientRequest;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let (s, _) = listener.accept().unwrap();
+        let mut seen = None;
+        let mut ws = accept_with(s, Config::default(), |req| {
+            seen = Some((req.path().to_string(), req.query().map(str::to_string)));
+            match req.subprotocols().find(|p| *p == "chat") {
+                Some(p) => Decision::AcceptProtocol(p.to_string()),
+                None => Decision::Accept,
+            }
+        })
+        .unwrap();
+        let m = ws.read().unwrap();
+        (seen, m)
+    });
+    let url = format!("ws://{addr}/room?token=abc");
+    let request = ClientRequest {
+        url: &url,
+        protocols: &["other", "chat"],
+        ..Default::default()
+    };
+    let mut client = connect(
+        TcpStream::connect(addr).unwrap(),
+        &request,
+        Config::default(),
+    )
+    .unwrap();
+    client.send(Outgoing::Text("hi")).unwrap();
+    let (seen, m) = server.join().unwrap();
+    assert_eq!(
+        seen,
+        Some(("/room".to_string(), Some("token=abc".to_string())))
+    );
+    assert_eq!(m, Message::Text("hi".into()));
+}
+
+#[test]
+fn rejected_upgrade_reaches_the_client_with_its_status() {
+    use ws_proto::adapters::Decision;
+    use ws_proto::adapters::blocking::{accept_with, connect};
+    use ws_proto::handshake::ClientRequest;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let (s, _) = listener.accept().unwrap();
+        accept_with(s, Config::default(), |req| match req.origin() {
+            Some("http://good.example") => Decision::Accept,
+            _ => Decision::Reject(403, "bad origin".into()),
+        })
+        .map(drop)
+    });
+    let url = format!("ws://{addr}/");
+    let request = ClientRequest {
+        url: &url,
+        origin: Some("http://evil.example"),
+        ..Default::default()
+    };
+    let got = connect(
+        TcpStream::connect(addr).unwrap(),
+        &request,
+        Config::default(),
+    )
+    .map(drop);
+    assert!(matches!(got, Err(Error::Rejected(403))), "{got:?}");
+    assert!(matches!(server.join().unwrap(), Err(Error::Rejected(403))));
+}
+
+#[test]
+fn invalid_upgrade_request_gets_an_http_error() {
+    let (mut c, s) = tcp_pair();
+    let server =
+        thread::spawn(move || ws_proto::adapters::blocking::accept(s, Config::default()).map(drop));
+    c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut response = String::new();
+    c.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 4"), "{response}");
+    assert!(matches!(server.join().unwrap(), Err(Error::Protocol(_))));
+}

@@ -35,8 +35,8 @@
 //!
 //! # Memory
 //!
-//! Per connection: the [`WebSocket`] value (`size_of`, about 700 bytes with a `TcpStream`), a
-//! read buffer of [`DEFAULT_READ_BUFFER`] (4 KiB) unless set with
+//! Per connection: the [`WebSocket`] value (`size_of` under 1 KiB with a `TcpStream`, mostly
+//! the [`Connection`]), a read buffer of [`DEFAULT_READ_BUFFER`] (4 KiB) unless set with
 //! [`WebSocket::with_read_buffer`], and while a message is arriving, that message. The write
 //! queue holds only what one call sends and keeps at most [`RETAINED_WRITE_CAPACITY`] bytes of
 //! capacity between calls. A split connection adds one `Arc<Mutex<..>>` allocation.

@@ -36,6 +36,8 @@ pub enum Error {
     /// The opening handshake ended without an upgrade: the server answered with this HTTP
     /// status (client), or the request was rejected with it (server).
     Rejected(u16),
+    /// The client request (URL, origin, subprotocols, headers) cannot be sent.
+    InvalidRequest(crate::handshake::ConnectError),
     /// The connection is closed (the closing handshake completed, or the transport ended after
     /// it): no more messages.
     Closed,
@@ -48,6 +50,7 @@ impl fmt::Display for Error {
             Self::Protocol(e) => e.fmt(f),
             Self::Misuse(e) => e.fmt(f),
             Self::Rejected(status) => write!(f, "upgrade refused with HTTP status {status}"),
+            Self::InvalidRequest(e) => e.fmt(f),
             Self::Closed => f.write_str("the connection is closed"),
         }
     }
@@ -59,6 +62,7 @@ impl core::error::Error for Error {
             Self::Io(e) => Some(e),
             Self::Protocol(e) => Some(e),
             Self::Misuse(e) => Some(e),
+            Self::InvalidRequest(e) => Some(e),
             Self::Rejected(_) | Self::Closed => None,
         }
     }
@@ -376,7 +380,7 @@ pub(crate) fn client_handshake<M: MaskSource>(
         let read = conn.handle_read(rx.filled_mut());
         let consumed = read.consumed;
         let outcome = match read.event {
-            Ok(Some(Event::Rejected(response))) => Err(Error::Rejected(status_of(&response))),
+            Ok(Some(Event::Rejected(response))) => Err(Error::Rejected(response.status())),
             Ok(None) if consumed == 0 => return Ok(HandshakeStep::Pending),
             Ok(_) => Ok(()),
             Err(e) => Err(Error::Protocol(e)),
@@ -404,23 +408,6 @@ pub(crate) fn client_request<M: MaskSource>(
     .map(drop)
     .map_err(|e| match e {
         ConnectError::Misuse(m) => Error::Misuse(m),
-        other => Error::Io(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            std::format!("{other:?}"),
-        )),
+        other => Error::InvalidRequest(other),
     })
-}
-
-/// The status code of a refusal (0 if unreadable).
-fn status_of(response: &crate::handshake::Response<'_>) -> u16 {
-    // "HTTP/1.1 403 ...": the three digits after the first space.
-    let head = response.head();
-    let digits = head
-        .iter()
-        .position(|&b| b == b' ')
-        .and_then(|sp| head.get(sp.saturating_add(1)..sp.saturating_add(4)));
-    digits
-        .and_then(|d| core::str::from_utf8(d).ok())
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(0)
 }

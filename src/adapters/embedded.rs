@@ -40,8 +40,9 @@
 //!   subprotocol), a control frame (up to 131 bytes), and every frame given to
 //!   [`WebSocket::send`]. [`WebSocket::send_in_place`] sends a payload of any length from
 //!   the caller's memory without copying it.
-//! - Nothing else is allocated: the adapter is `size_of::<WebSocket<T>>()` (about 600 bytes
-//!   plus the transport) and [`RxBuffer`] is 40 bytes plus the lent memory.
+//! - Nothing else is allocated: the adapter is `size_of::<WebSocket<T>>()` (under 1 KiB,
+//!   mostly the [`Connection`], plus the transport) and [`RxBuffer`] is 40 bytes plus the
+//!   lent memory.
 //!
 //! # Timers
 //!
@@ -79,6 +80,8 @@ pub enum Error<E> {
     /// The handshake ended without an upgrade: the server refused (client), or the request
     /// was rejected with this status (server).
     Rejected(u16),
+    /// The client request (URL, origin, subprotocols, headers) cannot be sent.
+    InvalidRequest(ConnectError),
     /// The transport ended before the closing handshake.
     UnexpectedEof,
     /// The connection is closed: no more events.
@@ -93,6 +96,7 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             Self::Misuse(e) => e.fmt(f),
             Self::BufferTooSmall(e) => e.fmt(f),
             Self::Rejected(s) => write!(f, "upgrade refused with HTTP status {s}"),
+            Self::InvalidRequest(e) => e.fmt(f),
             Self::UnexpectedEof => f.write_str("the transport ended before the closing handshake"),
             Self::Closed => f.write_str("the connection is closed"),
         }
@@ -357,13 +361,14 @@ impl<'tx, T: Read + Write, M: MaskSource> WebSocket<'tx, T, M> {
         let n = ws.conn.connect(request, ws.tx).map_err(|e| match e {
             ConnectError::BufferTooSmall(b) => Error::BufferTooSmall(b),
             ConnectError::Misuse(m) => Error::Misuse(m),
+            other => Error::InvalidRequest(other),
         })?;
         ws.write_tx(n).await?;
         loop {
             let read = ws.conn.handle_read(rx.filled_mut());
             let consumed = read.consumed;
             let rejected = match read.event {
-                Ok(Some(Event::Rejected(response))) => Some(status_of(response.head())),
+                Ok(Some(Event::Rejected(response))) => Some(response.status()),
                 Ok(None) if consumed == 0 => {
                     ws.fill(rx).await?;
                     continue;
@@ -539,17 +544,4 @@ impl<'tx, T: Read + Write, M: MaskSource> WebSocket<'tx, T, M> {
         self.io.write_all(bytes).await.map_err(Error::Io)?;
         self.io.flush().await.map_err(Error::Io)
     }
-}
-
-/// The status code of a refusal (0 if unreadable): the three digits after the first space
-/// of "HTTP/1.1 403 ...".
-fn status_of(head: &[u8]) -> u16 {
-    let digits = head
-        .iter()
-        .position(|&b| b == b' ')
-        .and_then(|sp| head.get(sp.saturating_add(1)..sp.saturating_add(4)));
-    digits
-        .and_then(|d| core::str::from_utf8(d).ok())
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(0)
 }
