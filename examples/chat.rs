@@ -60,20 +60,15 @@ fn serve(mut socket: TcpStream, id: u64, clients: &Clients) -> Result<(), Error>
         return serve_page(&mut socket).map_err(Error::Io);
     }
     let mut name = String::new();
-    let ws = blocking::accept_with(socket, Config::default(), |req| {
-        match admit(req) {
-            Ok(n) => {
-                name = n;
-                Decision::Accept
-            }
-            Err(status) => Decision::Reject(status, "not admitted\n".into()),
+    let ws = blocking::accept_with(socket, Config::default(), |req| match admit(req) {
+        Ok(n) => {
+            name = n;
+            Decision::Accept
         }
+        Err(status) => Decision::Reject(status, "not admitted\n".into()),
     })?;
     let (mut reader, writer) = ws.split()?;
-    clients
-        .lock()
-        .unwrap()
-        .insert(id, writer);
+    clients.lock().unwrap().insert(id, writer);
     broadcast(clients, &format!("* {name} joined"));
     let result = chat(&mut reader, &name, clients);
     clients.lock().unwrap().remove(&id);
@@ -82,7 +77,11 @@ fn serve(mut socket: TcpStream, id: u64, clients: &Clients) -> Result<(), Error>
 }
 
 /// Reads messages until the client leaves, broadcasting each.
-fn chat(reader: &mut blocking::Reader<TcpStream>, name: &str, clients: &Clients) -> Result<(), Error> {
+fn chat(
+    reader: &mut blocking::Reader<TcpStream>,
+    name: &str,
+    clients: &Clients,
+) -> Result<(), Error> {
     loop {
         match reader.read() {
             Ok(Message::Text(text)) => broadcast(clients, &format!("{name}: {text}")),
@@ -120,8 +119,14 @@ fn admit(req: &Request<'_>) -> Result<String, u16> {
         .unwrap_or_default();
     let valid = !token.is_empty()
         && token.len() <= 32
-        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if valid { Ok(token.to_string()) } else { Err(401) }
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        Ok(token.to_string())
+    } else {
+        Err(401)
+    }
 }
 
 /// Whether the request waiting on `socket` asks for a WebSocket upgrade, decided by peeking
