@@ -38,6 +38,11 @@ pub struct Config {
     pub close_timeout: Option<Duration>,
     /// Fail the connection when nothing is received for this long (default: off).
     pub idle_timeout: Option<Duration>,
+    /// permessage-deflate (RFC 7692): what to offer (client) and how to compress once agreed
+    /// (default: off). A server negotiates with [`crate::deflate::negotiate`].
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    pub deflate: Option<crate::deflate::DeflateConfig>,
 }
 
 impl Config {
@@ -54,6 +59,8 @@ impl Config {
         pong_timeout: Duration::from_secs(30),
         close_timeout: Some(Duration::from_secs(10)),
         idle_timeout: None,
+        #[cfg(feature = "deflate")]
+        deflate: None,
     };
 }
 

@@ -16,6 +16,9 @@ use crate::mask_source::{MaskSource, NoMask};
 use crate::time::Instant;
 use crate::utf8::Utf8Validator;
 
+#[cfg(feature = "deflate")]
+mod deflate_glue;
+
 /// Where the connection is in the closing handshake (RFC 6455 §7).
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
 #[non_exhaustive]
@@ -273,6 +276,9 @@ pub struct Connection<M = NoMask> {
     /// The kind of the fragmented message we are sending.
     sending: Option<MessageKind>,
     timers: Timers,
+    /// permessage-deflate state, once negotiated (see `deflate_glue`).
+    #[cfg(feature = "deflate")]
+    deflate: Option<crate::deflate::DeflateState>,
 }
 
 impl<M: MaskSource> Connection<M> {
@@ -303,6 +309,8 @@ impl<M: MaskSource> Connection<M> {
             eof: false,
             sending: None,
             timers: Timers::default(),
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
     }
 
@@ -451,6 +459,13 @@ impl<M: MaskSource> Connection<M> {
     /// frame may not be sent now. Nothing is written and the state is unchanged on error.
     pub fn send(&mut self, msg: Outgoing<'_>, out: &mut [u8]) -> Result<usize, SendError> {
         let (kind, payload, fin) = msg.split();
+        #[cfg(feature = "deflate")]
+        {
+            let fragmented = matches!(msg, Outgoing::Fragment { .. });
+            if let Some(sent) = self.deflate_send(kind, payload, fin, fragmented, out) {
+                return sent;
+            }
+        }
         let mut header = self.plan_send(kind, payload.len(), fin)?;
         let header_len = header.encoded_len();
         let total = header_len.saturating_add(payload.len());
@@ -482,6 +497,8 @@ impl<M: MaskSource> Connection<M> {
         fin: bool,
     ) -> Result<FrameHead, SendError> {
         let mut header = self.plan_send(kind, payload.len(), fin)?;
+        #[cfg(feature = "deflate")]
+        self.deflate_in_place(kind)?;
         if self.role == Role::Client {
             let key = self.mask_source.mask_key();
             header.mask = Some(key);
@@ -687,6 +704,10 @@ impl<M: MaskSource> Connection<M> {
         let starts_message = !msg.started;
         msg.started = true;
         let (kind, compressed) = (msg.kind, msg.compressed);
+        #[cfg(feature = "deflate")]
+        if compressed && starts_message {
+            self.deflate_message_started(kind);
+        }
         if kind == MessageKind::Text && !compressed {
             self.utf8
                 .feed(payload)
@@ -937,6 +958,10 @@ impl<M: MaskSource> Connection<M> {
     /// Applies what the handshake negotiated (extension hooks).
     fn negotiated(&mut self, extensions: Option<&str>) {
         let _ = extensions;
+        // RFC 7692 §7.1: a client must fail the connection on an unacceptable response; that
+        // becomes a handshake error once the handshake module reports extension errors.
+        #[cfg(feature = "deflate")]
+        let _ = self.deflate_negotiated(extensions);
     }
 
     /// Writes the client's upgrade request for `request` into `out`, drawing the 16-byte

@@ -112,6 +112,9 @@ pub enum ApiMisuse {
     ControlPayloadTooLong,
     /// A data frame of the other kind while a fragmented message is open.
     MessageKindMismatch,
+    /// `send_in_place` for a fragment of a compressed message: compressing needs `send`.
+    #[cfg(feature = "deflate")]
+    CompressedInPlace,
     /// The opening handshake has not completed yet.
     NotOpen,
     /// A handshake operation in a phase where it makes no sense (accepting twice, a client
@@ -128,6 +131,10 @@ impl fmt::Display for ApiMisuse {
             Self::Closing => f.write_str("the closing handshake has started"),
             Self::CloseCodeNotSendable(c) => write!(f, "close code {c} may not be sent"),
             Self::ControlPayloadTooLong => f.write_str("control frame payload over 125 bytes"),
+            #[cfg(feature = "deflate")]
+            Self::CompressedInPlace => {
+                f.write_str("a compressed message cannot be continued in place")
+            }
             Self::MessageKindMismatch => {
                 f.write_str("a fragmented message of the other kind is still open")
             }

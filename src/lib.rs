@@ -31,6 +31,9 @@ pub mod adapters;
 pub mod close;
 pub mod config;
 pub mod connection;
+#[cfg(feature = "deflate")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+pub mod deflate;
 pub mod error;
 pub mod event;
 pub mod frame;
