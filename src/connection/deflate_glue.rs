@@ -8,8 +8,8 @@ use alloc::vec::Vec;
 use super::{Connection, MessageKind, SendKind};
 use crate::Role;
 use crate::deflate::{
-    self, Compressor, DeflateParams, DeflateState, InflateError, InvalidResponse,
-    Overflow, RxMessage, TAIL,
+    self, Compressor, DeflateParams, DeflateState, InflateError, InvalidResponse, Overflow,
+    RxMessage, TAIL,
 };
 use crate::error::{ApiMisuse, BufferTooSmall, Error, ProtocolError, SendError};
 use crate::event::Data;
@@ -74,7 +74,10 @@ impl<M: MaskSource> Connection<M> {
 
     /// Hook for `negotiated`: applies a `Sec-WebSocket-Extensions` response (our own as a
     /// server, the peer's as a client, checked against our offer).
-    pub(super) fn deflate_negotiated(&mut self, extensions: Option<&str>) -> Result<(), InvalidResponse> {
+    pub(super) fn deflate_negotiated(
+        &mut self,
+        extensions: Option<&str>,
+    ) -> Result<(), InvalidResponse> {
         let Some(value) = extensions else {
             return Ok(());
         };

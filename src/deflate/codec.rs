@@ -55,7 +55,11 @@ impl Compressor {
         let level = level.min(9);
         let (level, strategy, chunk) = match window_bits {
             15.. => (level, CompressionStrategy::Default, None),
-            9..=14 => (level, CompressionStrategy::Default, Some(1usize << window_bits)),
+            9..=14 => (
+                level,
+                CompressionStrategy::Default,
+                Some(1usize << window_bits),
+            ),
             // Level 1 takes miniz_oxide's fast path, which ignores the RLE flag: use 2 at least.
             _ if level == 0 => (0, CompressionStrategy::Default, None),
             _ => (level.max(2), CompressionStrategy::RLE, None),
@@ -181,7 +185,8 @@ impl Inflater {
     /// Inflates `input`, handing each run of output to `sink` (which may refuse it). At most
     /// `budget` bytes are handed out in total; more output fails with
     /// [`InflateError::OverBudget`] before it is handed out. `tail` says `input` is the
-    /// appended [`TAIL`]: after a final block it is ignored. Returns the bytes handed out.
+    /// appended [`TAIL`]: right after a final block it is ignored, while other data after a
+    /// final block starts a new stream. Returns the bytes handed out.
     pub(crate) fn inflate<E>(
         &mut self,
         mut input: &[u8],
@@ -191,17 +196,19 @@ impl Inflater {
     ) -> Result<u64, Result<E, InflateError>> {
         let mut total = 0u64;
         if self.stream_ended {
-            // Nothing may follow a final block but the tail we append ourselves.
-            return if input.is_empty() || tail {
-                Ok(0)
-            } else {
-                Err(Err(InflateError::Corrupt))
-            };
+            if tail || input.is_empty() {
+                // The message ended with a final block: the appended tail is not data.
+                return Ok(0);
+            }
+            // More data after a final block starts a new DEFLATE stream over the same window
+            // (RFC 7692 §7.2.3.4 shows one: a final block, then an empty block's header).
+            self.start_message();
         }
         let flags = inflate_flags::TINFL_FLAG_HAS_MORE_INPUT;
         loop {
             let start = self.pos;
-            let (status, used, n) = decompress(&mut self.decomp, input, &mut self.window[..], start, flags);
+            let (status, used, n) =
+                decompress(&mut self.decomp, input, &mut self.window[..], start, flags);
             input = input.get(used..).unwrap_or_default();
             if n > 0 {
                 let n64 = u64::try_from(n).unwrap_or(u64::MAX);
@@ -211,7 +218,10 @@ impl Inflater {
                 budget = budget.saturating_sub(n64);
                 total = total.saturating_add(n64);
                 let end = start.saturating_add(n);
-                let produced = self.window.get(start..end).ok_or(Err(InflateError::Corrupt))?;
+                let produced = self
+                    .window
+                    .get(start..end)
+                    .ok_or(Err(InflateError::Corrupt))?;
                 sink(produced).map_err(Ok)?;
                 self.pos = end % WINDOW;
             }
@@ -220,10 +230,11 @@ impl Inflater {
                 TINFLStatus::NeedsMoreInput | TINFLStatus::HasMoreOutput => {}
                 TINFLStatus::Done => {
                     self.stream_ended = true;
-                    if !input.is_empty() && !tail {
-                        return Err(Err(InflateError::Corrupt));
+                    if input.is_empty() || tail {
+                        return Ok(total);
                     }
-                    return Ok(total);
+                    self.start_message();
+                    continue;
                 }
                 _ => return Err(Err(InflateError::Corrupt)),
             }
@@ -243,11 +254,7 @@ pub(crate) fn append_within(out: &mut Vec<u8>, bytes: &[u8], budget_left: u64) -
         // Grow geometrically (amortised O(1) per byte) but never past what the message may
         // still produce.
         let cap_left = usize::try_from(budget_left).unwrap_or(usize::MAX);
-        let want = out
-            .len()
-            .max(4096)
-            .min(cap_left)
-            .max(bytes.len());
+        let want = out.len().max(4096).min(cap_left).max(bytes.len());
         out.try_reserve_exact(want).map_err(|_| ())?;
     }
     out.extend_from_slice(bytes);

@@ -260,7 +260,11 @@ fn parse_element<'a>(c: &mut Cursor<'a>) -> Result<Element<'a>, InvalidResponse>
     Ok(Element { name, params })
 }
 
-fn apply_param(p: &mut RawParams, name: &[u8], value: Option<Value<'_>>) -> Result<(), InvalidResponse> {
+fn apply_param(
+    p: &mut RawParams,
+    name: &[u8],
+    value: Option<Value<'_>>,
+) -> Result<(), InvalidResponse> {
     let flag = |slot: &mut bool| {
         if *slot {
             return Err(InvalidResponse::DuplicateParameter);
@@ -455,7 +459,13 @@ mod tests {
             })
         );
         assert_eq!(all[2], Ok(RawParams::default()));
-        for bad in ["permessage-deflate;", "permessage-deflate; a=", "p q", "=x", "a; b=\"x"] {
+        for bad in [
+            "permessage-deflate;",
+            "permessage-deflate; a=",
+            "p q",
+            "=x",
+            "a; b=\"x",
+        ] {
             assert!(elements(bad).any(|e| e.is_err()), "{bad}");
         }
     }
