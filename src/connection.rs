@@ -278,7 +278,7 @@ pub struct Connection<M = NoMask> {
     timers: Timers,
     /// permessage-deflate state, once negotiated (see `deflate_glue`).
     #[cfg(feature = "deflate")]
-    deflate: Option<crate::deflate::DeflateState>,
+    deflate: Option<alloc::boxed::Box<crate::deflate::DeflateState>>,
 }
 
 impl<M: MaskSource> Connection<M> {

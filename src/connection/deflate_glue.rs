@@ -3,6 +3,7 @@
 //! results). Kept apart from the core state machine; every entry point is a `deflate_*`
 //! method called from one line in `connection.rs`, or a public method below.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use super::{Connection, MessageKind, SendKind};
@@ -61,7 +62,7 @@ impl<M: MaskSource> Connection<M> {
     #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
     pub fn enable_deflate(&mut self, params: DeflateParams) {
         let config = self.config.deflate.clone().unwrap_or_default();
-        self.deflate = Some(DeflateState::new(self.role, &config, params));
+        self.deflate = Some(Box::new(DeflateState::new(self.role, &config, params)));
         // RFC 7692 §6: RSV1 marks a compressed message.
         self.allowed_rsv |= FrameHeader::RSV1;
     }
