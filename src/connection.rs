@@ -927,8 +927,10 @@ impl<M: MaskSource> Connection<M> {
             Phase::ClientHandshake(hs) => match hs.parse(input, max_len, max_headers) {
                 Ok(Status::Complete((len, handshake::ServerResponse::Accepted(a)))) => {
                     self.phase = Phase::Open;
-                    self.negotiated(a.extensions);
-                    Ok((len, Some(Event::Opened(a))))
+                    match self.negotiated(a.extensions) {
+                        Ok(()) => Ok((len, Some(Event::Opened(a)))),
+                        Err(e) => Err(e),
+                    }
                 }
                 Ok(Status::Complete((len, handshake::ServerResponse::Rejected(r)))) => {
                     self.phase = Phase::Dead;
@@ -955,13 +957,13 @@ impl<M: MaskSource> Connection<M> {
         }
     }
 
-    /// Applies what the handshake negotiated (extension hooks).
-    fn negotiated(&mut self, extensions: Option<&str>) {
+    /// Applies what the handshake negotiated (extension hooks). A client fails the handshake
+    /// when the response's extension parameters are unacceptable (RFC 7692 §7.1).
+    fn negotiated(&mut self, extensions: Option<&str>) -> Result<(), handshake::HandshakeError> {
         let _ = extensions;
-        // RFC 7692 §7.1: a client must fail the connection on an unacceptable response; that
-        // becomes a handshake error once the handshake module reports extension errors.
         #[cfg(feature = "deflate")]
-        let _ = self.deflate_negotiated(extensions);
+        self.deflate_negotiated(extensions)?;
+        Ok(())
     }
 
     /// Writes the client's upgrade request for `request` into `out`, drawing the 16-byte
@@ -1003,7 +1005,8 @@ impl<M: MaskSource> Connection<M> {
         }
         let n = handshake::write_accept(request, accept, out)?;
         self.phase = Phase::Open;
-        self.negotiated(accept.extensions);
+        // Our own response: nothing to refuse.
+        let _ = self.negotiated(accept.extensions);
         Ok(n)
     }
 

@@ -602,7 +602,9 @@ fn connection_state_is_small() {
     println!("size_of::<Connection<NoMask>>() = {size}");
     // 736: the client handshake phase keeps its offered subprotocols and extension names
     // (104 bytes, exact) to check the server's answer without an allocator.
-    assert!(size <= 736, "connection state grew to {size} bytes");
+    // deflate adds one pointer to its boxed state (16 bytes with padding).
+    let limit = if cfg!(feature = "deflate") { 752 } else { 736 };
+    assert!(size <= limit, "connection state grew to {size} bytes");
 }
 
 #[test]

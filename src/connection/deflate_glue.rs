@@ -9,12 +9,12 @@ use alloc::vec::Vec;
 use super::{Connection, MessageKind, SendKind};
 use crate::Role;
 use crate::deflate::{
-    self, Compressor, DeflateParams, DeflateState, InflateError, InvalidResponse, Overflow,
-    RxMessage, TAIL,
+    self, Compressor, DeflateParams, DeflateState, InflateError, Overflow, RxMessage, TAIL,
 };
 use crate::error::{ApiMisuse, BufferTooSmall, Error, ProtocolError, SendError};
 use crate::event::Data;
 use crate::frame::{FrameHeader, mask};
+use crate::handshake::{HandshakeError, HandshakeErrorKind};
 use crate::mask_source::MaskSource;
 use crate::utf8::Utf8Validator;
 
@@ -78,7 +78,7 @@ impl<M: MaskSource> Connection<M> {
     pub(super) fn deflate_negotiated(
         &mut self,
         extensions: Option<&str>,
-    ) -> Result<(), InvalidResponse> {
+    ) -> Result<(), HandshakeError> {
         let Some(value) = extensions else {
             return Ok(());
         };
@@ -86,7 +86,8 @@ impl<M: MaskSource> Connection<M> {
             Role::Server => deflate::parse_own_response(value),
             Role::Client => {
                 let offered = self.config.deflate.clone().unwrap_or_default();
-                deflate::parse_response(value, &offered)?
+                deflate::parse_response(value, &offered)
+                    .map_err(|_| HandshakeErrorKind::InvalidHeader("Sec-WebSocket-Extensions"))?
             }
         };
         if let Some(params) = params {
