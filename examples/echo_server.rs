@@ -62,7 +62,7 @@ fn main() -> io::Result<()> {
 }
 
 /// Runs one connection to its end; returns the peer's close code and reason.
-fn serve(stream: TcpStream) -> io::Result<(CloseCode, String)> {
+pub(crate) fn serve(stream: TcpStream) -> io::Result<(CloseCode, String)> {
     stream.set_nodelay(true)?;
     let mut reader = stream.try_clone()?;
     let mut writer = BufWriter::with_capacity(READ_BUF + MAX_HEADER_LEN, stream);
