@@ -35,6 +35,7 @@ free_port() {
 
 t0=$SECONDS
 [ -d "$AUTOBAHN_HOME" ] || { say "no testsuite at $AUTOBAHN_HOME"; exit 1; }
+mkdir -p "$OUT"
 "$AUTOBAHN_HOME/setup.sh" >"$ROOT/build/autobahn-setup.log" 2>&1 || {
     cat "$ROOT/build/autobahn-setup.log"; say "setup failed"; exit 1; }
 say "testsuite ready ($((SECONDS - t0))s); cases: $CASES"
