@@ -48,7 +48,10 @@ fn main() -> io::Result<()> {
             eprintln!("case {case}: {e}");
         }
     }
-    run(&format!("{base}/updateReports?agent={agent}"), Mode::Collect)?;
+    run(
+        &format!("{base}/updateReports?agent={agent}"),
+        Mode::Collect,
+    )?;
     eprintln!("autobahn_client: reports updated");
     Ok(())
 }
@@ -114,9 +117,10 @@ fn run(url: &str, mode: Mode) -> io::Result<Vec<u8>> {
             }
         }
         writer.flush()?;
-        let timeout = conn
-            .poll_timeout()
-            .map(|t| t.saturating_duration_since(clock.now()).max(Duration::from_millis(1)));
+        let timeout = conn.poll_timeout().map(|t| {
+            t.saturating_duration_since(clock.now())
+                .max(Duration::from_millis(1))
+        });
         reader.set_read_timeout(timeout)?;
         match reader.read(&mut buf[filled..]) {
             Ok(0) => {

@@ -101,9 +101,10 @@ pub(crate) fn serve(stream: TcpStream) -> io::Result<(CloseCode, String)> {
             }
         }
         writer.flush()?;
-        let timeout = conn
-            .poll_timeout()
-            .map(|t| t.saturating_duration_since(clock.now()).max(Duration::from_millis(1)));
+        let timeout = conn.poll_timeout().map(|t| {
+            t.saturating_duration_since(clock.now())
+                .max(Duration::from_millis(1))
+        });
         reader.set_read_timeout(timeout)?;
         match reader.read(&mut buf[filled..]) {
             Ok(0) => {
@@ -177,7 +178,10 @@ fn linger(stream: &TcpStream, reader: &mut TcpStream) {
     let deadline = StdInstant::now() + LINGER;
     let mut sink = [0; 4096];
     while let Some(left) = deadline.checked_duration_since(StdInstant::now()) {
-        if reader.set_read_timeout(Some(left.max(Duration::from_millis(1)))).is_err() {
+        if reader
+            .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .is_err()
+        {
             return;
         }
         match reader.read(&mut sink) {

@@ -15,7 +15,7 @@
 //! are resolved from `interop/node_modules`), `CHROMIUM` (default `/usr/bin/chromium`).
 
 use std::io::{self, BufRead, BufReader, ErrorKind, Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -190,7 +190,12 @@ fn server_role_python_websockets() {
 #[test]
 #[ignore = "needs Python websocket-client (run .ci/interop.sh)"]
 fn server_role_python_websocket_client() {
-    server_role(&python(), "websocket_client_client.py", 4002, "websocket-client bye");
+    server_role(
+        &python(),
+        "websocket_client_client.py",
+        4002,
+        "websocket-client bye",
+    );
 }
 
 #[test]
@@ -333,6 +338,8 @@ impl Client {
             }
             if consumed == 0 && !self.fill() {
                 self.conn.handle_eof();
+                // The server closed first (RFC 6455 §7.1.1); now we close our side.
+                let _ = self.sock.shutdown(Shutdown::Write);
                 return Got::Eof;
             }
         }
@@ -364,30 +371,51 @@ fn client_role(program: &str, script: &str) {
 
     let whole = "frag-one frag-two frag-thrée".as_bytes();
     let cut = whole.len() - 1; // inside "é"
-    for (payload, fin) in [(&whole[..9], false), (&whole[9..cut], false), (&whole[cut..], true)] {
+    for (payload, fin) in [
+        (&whole[..9], false),
+        (&whole[9..cut], false),
+        (&whole[cut..], true),
+    ] {
         let kind = MessageKind::Text;
         c.send(Outgoing::Fragment { kind, payload, fin });
     }
     c.expect_text("frag-one frag-two frag-thrée");
 
     c.send(Outgoing::Ping(b"ws-proto-ping"));
-    assert_eq!(c.next(), Got::Msg(Message::Pong(b"ws-proto-ping".to_vec()), 0));
+    assert_eq!(
+        c.next(),
+        Got::Msg(Message::Pong(b"ws-proto-ping".to_vec()), 0)
+    );
 
     c.text("cmd:ping server-ping");
-    assert_eq!(c.next(), Got::Msg(Message::Ping(b"server-ping".to_vec()), 0));
+    assert_eq!(
+        c.next(),
+        Got::Msg(Message::Ping(b"server-ping".to_vec()), 0)
+    );
     c.expect_text("pong:server-ping"); // the peer got our auto-pong with the right payload
 
     c.text("cmd:fragments");
+    // 3 frames, plus an empty final one from websockets.
     let frames = c.expect_text("frag-one frag-two frag-thrée");
-    assert_eq!(frames, 3, "the peer sent a fragmented message");
+    assert!(
+        frames >= 3,
+        "the peer sent a fragmented message ({frames} frames)"
+    );
 
     c.close(4001, "ws-proto bye");
     assert_eq!(
         c.next(),
-        Got::Msg(Message::Close(CloseCode(4001), "ws-proto bye".to_owned()), 0)
+        Got::Msg(
+            Message::Close(CloseCode(4001), "ws-proto bye".to_owned()),
+            0
+        )
     );
     assert_eq!(c.conn.state(), State::Closed);
-    assert_eq!(c.next(), Got::Eof, "the server closes TCP after the handshake");
+    assert_eq!(
+        c.next(),
+        Got::Eof,
+        "the server closes TCP after the handshake"
+    );
     assert_eq!(peer.line("closed "), "code=4001 reason=ws-proto bye");
 
     // Connection 2: the peer closes; we echo its code.
