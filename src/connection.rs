@@ -496,13 +496,45 @@ impl<M: MaskSource> Connection<M> {
         payload: &mut [u8],
         fin: bool,
     ) -> Result<FrameHead, SendError> {
-        let mut header = self.plan_send(kind, payload.len(), fin)?;
+        self.frame_head(kind, payload.len(), fin, Some(payload))
+    }
+
+    /// Server only: the header for a frame of `payload_len` bytes whose payload the caller
+    /// writes as it is (servers do not mask), e.g. a zero-copy echo of a received piece with a
+    /// vectored write.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::ClientMustMask`] for a client (use [`send_in_place`](Self::send_in_place));
+    /// otherwise as [`send_in_place`](Self::send_in_place).
+    pub fn send_header(
+        &mut self,
+        kind: SendKind,
+        payload_len: usize,
+        fin: bool,
+    ) -> Result<FrameHead, SendError> {
+        if self.role == Role::Client {
+            return Err(ApiMisuse::ClientMustMask.into());
+        }
+        self.frame_head(kind, payload_len, fin, None)
+    }
+
+    /// Plans a frame, masks `payload` in place for a client, and encodes the header.
+    fn frame_head(
+        &mut self,
+        kind: SendKind,
+        payload_len: usize,
+        fin: bool,
+        payload: Option<&mut [u8]>,
+    ) -> Result<FrameHead, SendError> {
+        let mut header = self.plan_send(kind, payload_len, fin)?;
         #[cfg(feature = "deflate")]
         self.deflate_in_place(kind)?;
         if self.role == Role::Client {
             let key = self.mask_source.mask_key();
             header.mask = Some(key);
-            mask::apply(payload, key, 0);
+            if let Some(payload) = payload {
+                mask::apply(payload, key, 0);
+            }
         }
         let mut bytes = [0; MAX_HEADER_LEN];
         let len = header.encode_array(&mut bytes);

@@ -106,6 +106,8 @@ impl core::error::Error for ProtocolError {}
 pub enum ApiMisuse {
     /// A data frame or ping after a close frame was sent or received.
     Closing,
+    /// A client asked for a header without handing over the payload to mask.
+    ClientMustMask,
     /// A close code that may not be sent (RFC 6455 §7.4: 1005, 1006, 1015, <1000, ≥5000...).
     CloseCodeNotSendable(u16),
     /// A control frame payload (ping, pong, close code plus reason) over 125 bytes.
@@ -129,6 +131,7 @@ impl fmt::Display for ApiMisuse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Closing => f.write_str("the closing handshake has started"),
+            Self::ClientMustMask => f.write_str("a client must mask the payload it sends"),
             Self::CloseCodeNotSendable(c) => write!(f, "close code {c} may not be sent"),
             Self::ControlPayloadTooLong => f.write_str("control frame payload over 125 bytes"),
             #[cfg(feature = "deflate")]

@@ -651,3 +651,15 @@ fn assembler_rebuilds_whole_messages() {
         ]
     );
 }
+
+#[test]
+fn send_header_is_for_servers() {
+    let mut s = server();
+    let head = s.send_header(SendKind::Binary, 300, true).unwrap();
+    assert_eq!(head.as_bytes(), [0x82, 0x7e, 0x01, 0x2c]);
+    let mut c = client();
+    assert_eq!(
+        c.send_header(SendKind::Binary, 3, true),
+        Err(SendError::Misuse(ApiMisuse::ClientMustMask))
+    );
+}
