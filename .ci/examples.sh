@@ -3,7 +3,7 @@
 # Python `websockets`; the tokio echo server with the Rust and Python clients; the heartbeat
 # client against a live and a silent server; the hyper and wss servers (examples/integrations)
 # against Python `websockets` (trusting the generated certificate); the no-allocator server
-# loop (examples/embedded) built for thumbv7em-none-eabihf and its host twin tested.
+# loop (examples/embedded) linked for thumbv7em-none-eabihf and its host twin tested.
 # Installs what it needs (idempotently) under build/ and target/. Owned by the adapters work.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -124,21 +124,16 @@ fi
 
 # ---- embedded (examples/embedded) ------------------------------------------------------
 if [ -f examples/embedded/Cargo.toml ]; then
-    say "embedded: build for thumbv7em-none-eabihf without an allocator"
+    say "embedded: link the firmware for thumbv7em-none-eabihf (no global allocator exists)"
     EMB_TARGET=$ROOT/target/embedded
     cargo build -q --release --manifest-path examples/embedded/Cargo.toml \
-        --target-dir "$EMB_TARGET" --target thumbv7em-none-eabihf --lib
-    lib=$EMB_TARGET/thumbv7em-none-eabihf/release/libws_proto_embedded_example.a
-    if command -v nm >/dev/null; then
-        if nm "$lib" 2>/dev/null | grep -q '__rust_alloc\b\|__rust_alloc$'; then
-            echo "the firmware library references an allocator"; exit 1
-        fi
-        size=$(nm --print-size --size-sort --radix=d "$lib" 2>/dev/null \
-            | grep -i ' [tT] .*ws_echo_server_poll' | awk '{print $2}' | head -1 || true)
-        echo "firmware entry ws_echo_server_poll: ${size:-?} bytes of code"
-    fi
-    say "embedded: host twin tests"
+        --target-dir "$EMB_TARGET" --target thumbv7em-none-eabihf --bin firmware
+    fw=$EMB_TARGET/thumbv7em-none-eabihf/release/firmware
+    if command -v size >/dev/null; then size "$fw"; fi
+    say "embedded: host twin (same loop over TCP and over the firmware's script)"
     cargo test -q --manifest-path examples/embedded/Cargo.toml --target-dir "$EMB_TARGET"
+    cargo run -q --manifest-path examples/embedded/Cargo.toml --target-dir "$EMB_TARGET" \
+        --bin firmware
 fi
 
 say "all examples passed"
