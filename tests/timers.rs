@@ -353,6 +353,7 @@ fn timers_run_during_the_opening_handshake() {
     assert_eq!(c.state(), State::Closed);
 }
 
+#[cfg(feature = "std")]
 #[test]
 fn std_clock_round_trips() {
     let clock = ws_proto::time::StdClock::new();
