@@ -332,3 +332,17 @@ fn invalid_upgrade_request_gets_an_http_error() {
     assert!(response.starts_with("HTTP/1.1 4"), "{response}");
     assert!(matches!(server.join().unwrap(), Err(Error::Protocol(_))));
 }
+
+#[test]
+fn eof_during_the_handshake_is_an_error_not_a_hang() {
+    let (c, s) = tcp_pair();
+    let server =
+        thread::spawn(move || ws_proto::adapters::blocking::accept(s, Config::default()).map(drop));
+    let mut c = c;
+    c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap(); // half a head
+    drop(c);
+    match server.join().unwrap() {
+        Err(Error::Io(e)) => assert_eq!(e.kind(), ErrorKind::UnexpectedEof),
+        other => panic!("{other:?}"),
+    }
+}

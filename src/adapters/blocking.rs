@@ -462,7 +462,7 @@ fn after_read<M: MaskSource>(
         Ok(0) => {
             let eof_before_close = conn.peer_close_code().is_none();
             conn.handle_eof();
-            if eof_before_close && conn.state() != State::Handshake {
+            if eof_before_close {
                 return Err(Error::Io(io::ErrorKind::UnexpectedEof.into()));
             }
             Ok(())

@@ -8,6 +8,20 @@
 //! - [`embedded`] (feature `embedded-io-async`): an adapter over the `embedded-io-async`
 //!   traits with caller-provided buffers and no allocator.
 //!
+//! # Examples
+//!
+//! Each is run against a real peer by `.ci/examples.sh`:
+//!
+//! - `examples/chat.rs` (`cargo run --example chat`): a browser chat on one port with the
+//!   blocking adapter and its reader/writer split; checks `Origin`, reads a token from the
+//!   query string;
+//! - `examples/tokio_echo_server.rs`, `examples/tokio_echo_client.rs` (feature `tokio`);
+//! - `examples/heartbeat.rs` (feature `tokio`): keepalive pings, reports a dead peer;
+//! - `examples/integrations/`: a hyper 1.x server that does the upgrade itself and hands the
+//!   connection over, and a `wss://` server on tokio-rustls with an rcgen certificate;
+//! - `examples/embedded/`: a fixed-buffer echo server loop linked for `thumbv7em-none-eabihf`
+//!   without an allocator, with a host twin.
+//!
 //! # Memory per connection
 //!
 //! Each adapter documents its buffers. The `std` adapters own a read buffer

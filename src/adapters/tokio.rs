@@ -354,6 +354,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin, M: MaskSource> WsWriter<S, M> {
         poll_fn(|cx| lock(&self.shared).poll_flush(cx, Half::Writer)).await
     }
 
+    /// Starts the closing handshake; the [`WsReader`] then receives the peer's close.
+    ///
+    /// # Errors
+    /// As [`WebSocketStream::close`].
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        {
+            let mut inner = lock(&self.shared);
+            let inner = &mut *inner;
+            queue_close(&mut inner.conn, &mut inner.out, code, reason)?;
+        }
+        poll_fn(|cx| lock(&self.shared).poll_flush(cx, Half::Writer)).await
+    }
+
     /// Whether both halves come from the same [`WebSocketStream::split`].
     pub fn is_pair_of(&self, reader: &WsReader<S, M>) -> bool {
         Arc::ptr_eq(&self.shared, &reader.shared)
