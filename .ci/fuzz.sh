@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz smoke: builds every cargo-fuzz target (fuzz/, its own workspace) on nightly with the
+# Fuzz smoke: runs tests/robustness.rs in release (with its ignored 64 MiB test), then builds every cargo-fuzz target (fuzz/, its own workspace) on nightly with the
 # address sanitizer and runs each for a bounded time; any crash (a failed oracle assert, a
 # panic, a sanitizer report, a timeout, an out-of-memory) fails the run. The crashing input is
 # left in fuzz/artifacts/<target>/; turn it into a test in tests/fuzz_regressions.rs.
@@ -30,6 +30,10 @@ fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
+
+# Long inputs one byte at a time (the 64 MiB case takes minutes in a debug build).
+echo "::: robustness (release, including the 64 MiB byte-at-a-time test)"
+cargo test --release --test robustness -- --include-ignored
 
 # A target in fuzz/Cargo.toml but not listed above would silently never run.
 listed=" ${TARGETS[*]} "

@@ -117,6 +117,39 @@ impl<'a> CloseFrame<'a> {
     }
 }
 
+/// Generates only what [`CloseFrame::parse`] can return: a code allowed on the wire with a
+/// reason of at most 123 bytes, or [`CloseCode::NO_STATUS`] with an empty reason.
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for CloseFrame<'a> {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        // Index into 1000–1003, 1007–1014, 3000–4999, then NO_STATUS last.
+        let code = match u.int_in_range(0u16..=2012)? {
+            i @ 0..=3 => i.saturating_add(1000),
+            i @ 4..=11 => i.saturating_add(1003),
+            i @ 12..=2011 => i.saturating_add(2988),
+            _ => {
+                return Ok(Self {
+                    code: CloseCode::NO_STATUS,
+                    reason: "",
+                });
+            }
+        };
+        let mut reason = <&str>::arbitrary(u)?;
+        if reason.len() > Self::MAX_REASON_LEN {
+            // Cut at the last char boundary within the limit.
+            let mut end = Self::MAX_REASON_LEN;
+            while !reason.is_char_boundary(end) {
+                end = end.saturating_sub(1);
+            }
+            reason = reason.get(..end).unwrap_or_default();
+        }
+        Ok(Self {
+            code: CloseCode(code),
+            reason,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,7 @@ mod deflate_glue;
 
 /// Where the connection is in the closing handshake (RFC 6455 §7).
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[non_exhaustive]
 pub enum State {
     /// The opening handshake is under way.

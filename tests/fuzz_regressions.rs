@@ -58,3 +58,55 @@ fn recorded_findings_stay_fixed() {
 fn pair_client_send_sizes_the_masked_header() {
     oracles::pair::run(&[10, 249, 249, 249, 249, 249, 249, 249]);
 }
+
+/// The `arbitrary` feature's impls produce values the crate accepts: headers that round-trip
+/// through encode and decode, close bodies that parse back, configurations and outgoing frames
+/// a connection takes.
+#[cfg(feature = "arbitrary")]
+#[test]
+fn arbitrary_impls_produce_valid_values() {
+    use arbitrary::{Arbitrary, Unstructured};
+    use ws_proto::{
+        CloseCode, CloseFrame, Config, Connection, FrameHeader, Outgoing, Role, SendError,
+        Status, mask_source::NoMask,
+    };
+    let mut state = 0x1234_5678u32;
+    for round in 0..2000 {
+        let bytes: Vec<u8> = (0..64 + round % 200)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                (state >> 24) as u8
+            })
+            .collect();
+        let mut u = Unstructured::new(&bytes);
+        let h = FrameHeader::arbitrary(&mut u).unwrap();
+        let mut out = [0u8; 14];
+        let n = h.encode(&mut out).unwrap();
+        assert_eq!(FrameHeader::decode(&out[..n]), Ok(Status::Complete((n, h))));
+
+        let c = CloseFrame::arbitrary(&mut u).unwrap();
+        let mut body = Vec::new();
+        if c.code != CloseCode::NO_STATUS {
+            body.extend_from_slice(&c.code.0.to_be_bytes());
+            body.extend_from_slice(c.reason.as_bytes());
+        }
+        assert_eq!(body.len(), c.encoded_len());
+        assert_eq!(CloseFrame::parse(&body), Ok(c));
+
+        let config = Config::arbitrary(&mut u).unwrap();
+        let role = Role::arbitrary(&mut u).unwrap();
+        let mut conn = Connection::new(role, config, NoMask);
+        if let Ok(msg) = Outgoing::arbitrary(&mut u) {
+            let mut buf = vec![0u8; 1 << 16];
+            match conn.send(msg, &mut buf) {
+                Ok(n) => assert!(n >= 2),
+                Err(SendError::Misuse(_)) => {
+                    assert!(matches!(msg, Outgoing::Ping(p) | Outgoing::Pong(p) if p.len() > 125))
+                }
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+    }
+}
