@@ -67,8 +67,8 @@ fn pair_client_send_sizes_the_masked_header() {
 fn arbitrary_impls_produce_valid_values() {
     use arbitrary::{Arbitrary, Unstructured};
     use ws_proto::{
-        CloseCode, CloseFrame, Config, Connection, FrameHeader, Outgoing, Role, SendError,
-        Status, mask_source::NoMask,
+        CloseCode, CloseFrame, Config, Connection, FrameHeader, Outgoing, Role, SendError, Status,
+        mask_source::NoMask,
     };
     let mut state = 0x1234_5678u32;
     for round in 0..2000 {
