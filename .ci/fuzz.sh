@@ -18,8 +18,8 @@ TARGETS=(
     utf8_differential
     connection_recv
     pair
-    # handshake_request      (added once the handshake module landed)
-    # handshake_response
+    handshake_request
+    handshake_response
     # deflate                (the permessage-deflate work adds its target here)
 )
 

@@ -18,6 +18,8 @@ const TARGETS: &[(&str, Oracle)] = &[
     ("utf8_differential", oracles::utf8_differential::run),
     ("connection_recv", oracles::connection_recv::run),
     ("pair", oracles::pair::run),
+    ("handshake_request", oracles::handshake_request::run),
+    ("handshake_response", oracles::handshake_response::run),
 ];
 
 /// Runs every file under `root/<target>/` through its oracle; returns how many ran.
@@ -108,5 +110,28 @@ fn arbitrary_impls_produce_valid_values() {
                 Err(e) => panic!("{e:?}"),
             }
         }
+    }
+}
+
+/// The handshake seeds reach the interesting paths: the RFC 6455 §1.3 request is accepted,
+/// and its response satisfies the fixed client of `handshake_response`.
+#[test]
+fn handshake_seeds_reach_acceptance() {
+    use ws_proto::Status;
+    use ws_proto::handshake::{ServerHandshake, ServerResponse};
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let req = fs::read(seeds.join("handshake_request/req-0")).unwrap();
+    let r = ServerHandshake::default().parse(&req[2..], 8192, 64);
+    assert!(
+        matches!(r, Ok(Status::Complete((n, _))) if n == req.len() - 2),
+        "{r:?}"
+    );
+    for seed in ["resp-0", "resp-1"] {
+        let resp = fs::read(seeds.join("handshake_response").join(seed)).unwrap();
+        let r = oracles::handshake_response::client().parse(&resp[2..], 8192, 64);
+        assert!(
+            matches!(r, Ok(Status::Complete((_, ServerResponse::Accepted(_))))),
+            "{seed}: {r:?}"
+        );
     }
 }

@@ -12,7 +12,9 @@ use std::path::Path;
 
 use arbitrary::{Arbitrary, Unstructured};
 use ws_proto::Role;
-use ws_proto_fuzz::{connection_recv, mask_differential, pair};
+use ws_proto_fuzz::{
+    connection_recv, handshake_request, handshake_response, mask_differential, pair,
+};
 
 /// RFC 6455 §5.7 and friends, as frames from a server (unmasked).
 const RFC_UNMASKED: &[&[u8]] = &[
@@ -56,6 +58,28 @@ const UTF8: &[&[u8]] = &[
 ];
 
 /// Re-encodes whole unmasked frames with a mask (each header grows by 4 bytes).
+/// RFC 6455 §1.3's request, a browser-like one, and invalid ones.
+const REQUESTS: &[&[u8]] = &[
+    b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    b"GET ws://localhost:8080/room?id=7 HTTP/1.1\r\nHost: localhost:8080\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\nCookie: a=b\r\n\r\n\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58",
+    b"GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",
+    b"GET /chat HTTP/1.1\nHost: h\n\n",
+    b"POST /chat HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc",
+    b"GET /chat HTTP/1.0\r\nHost: h\r\n\r\n",
+];
+
+/// RFC 6455 §1.3's response (its accept value answers `handshake_response::NONCE`), one with
+/// an extension, a rejection, and invalid ones.
+const RESPONSES: &[&[u8]] = &[
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n",
+    b"HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\nconnection: upgrade\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n\r\n\x81\x05Hello",
+    b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nX-Reason: no\r\n\r\n",
+    b"HTTP/1.1 302 Found\r\nLocation: ws://elsewhere.example/\r\n\r\n",
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n",
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: other\r\n\r\n",
+    b"HTTP/1.1 101\nUpgrade: websocket\n\n",
+];
+
 fn masked(mut frames: &[u8], key: [u8; 4]) -> Vec<u8> {
     let mut v = Vec::new();
     while !frames.is_empty() {
@@ -175,6 +199,28 @@ fn main() {
         );
         let cut = ws_proto_fuzz::common::encode_split_points(&[1, 2, 3, 5, 8], v);
         write(&dir, "utf8_differential", &format!("v{i}-cut"), &cut);
+    }
+
+    // handshake_request / handshake_response: default limits, small limits, cut anywhere.
+    for (i, r) in REQUESTS.iter().enumerate() {
+        write(
+            &dir,
+            "handshake_request",
+            &format!("req-{i}"),
+            &handshake_request::encode(15, 13, &[], r),
+        );
+        let cut = handshake_request::encode(9, 6, &[1, 4, 17, 18, 100], r);
+        write(&dir, "handshake_request", &format!("req-{i}-cut"), &cut);
+    }
+    for (i, r) in RESPONSES.iter().enumerate() {
+        write(
+            &dir,
+            "handshake_response",
+            &format!("resp-{i}"),
+            &handshake_response::encode(15, 13, &[], r),
+        );
+        let cut = handshake_response::encode(10, 5, &[2, 30, 31, 60, 128], r);
+        write(&dir, "handshake_response", &format!("resp-{i}-cut"), &cut);
     }
 
     // pair: the input is `Arbitrary`-structured, so seeds are chosen among deterministic byte

@@ -9,6 +9,8 @@
 pub mod common;
 pub mod connection_recv;
 pub mod frame_header;
+pub mod handshake_request;
+pub mod handshake_response;
 pub mod mask_differential;
 pub mod pair;
 pub mod utf8_differential;
