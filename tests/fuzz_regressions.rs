@@ -4,7 +4,7 @@
 //! `cargo fuzz` wrote under `fuzz/artifacts/`) and in a named test below if it deserves one.
 
 #[path = "../fuzz/src/lib.rs"]
-#[allow(unreachable_pub, dead_code, missing_docs)]
+#[allow(unreachable_pub, dead_code, missing_docs, unused_imports)]
 mod oracles;
 
 use std::fs;

@@ -1,11 +1,13 @@
 //! Long inputs delivered one byte at a time cost time proportional to their length.
 //!
-//! Wall-clock time is not asserted (shared CI machines are noisy). Instead a counting driver
-//! records the work the caller hands the connection: calls to `handle_read` and the bytes of
-//! input each call is shown. The connection's work per call is bounded by what it is shown, so
-//! when the total shown grows linearly with the input, so does the total work; the tests check
-//! that total against a constant per byte, and that the per-byte figure does not grow between a
-//! short and a long input.
+//! Wall-clock time is not asserted (shared CI machines are noisy). Instead:
+//! - frames: a counting driver records the calls to `handle_read` and the input bytes each call
+//!   is shown. The connection's work per call is bounded by what it is shown, so when the total
+//!   shown grows linearly, so does the work; checked against a constant per byte, and for not
+//!   growing between a short and a long input (up to 64 MiB, that one in release only);
+//! - the opening handshake, where a growing buffer is shown whole each time: a tripwire (bytes
+//!   already scanned are overwritten with malformed ones) proves each call looks only at the
+//!   newest bytes, at 8 KiB and at 1 MiB.
 
 use ws_proto::frame::mask;
 use ws_proto::mask_source::NoMask;
@@ -172,4 +174,120 @@ fn frames_64_mib_one_byte_at_a_time_cost_linear_work() {
     let long = run_frames(64 << 20);
     assert!(long.bytes >= 64 << 20);
     assert_linear(short, long);
+}
+
+// ---- the opening handshake ------------------------------------------------------------------
+//
+// Nothing of a head is consumed until it is complete, so a caller delivering it one byte at a
+// time shows the connection a growing buffer: n²/2 bytes in total for an n-byte head. The
+// connection must not look at them all each time. A tripwire proves it does not: before each
+// call, every byte more than 4 positions behind the newest is overwritten with a bare LF,
+// malformed wherever a scanner meets it. A call that still answers "more input needed" has
+// looked at no more than the last 4 bytes. The head is restored before the last call, where
+// httparse reads it once.
+
+/// A valid upgrade request of about `len` bytes (a long `Cookie` pads it).
+fn request_of(len: usize) -> Vec<u8> {
+    let base = "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
+                Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                Sec-WebSocket-Version: 13\r\n";
+    let pad = len.saturating_sub(base.len() + 14);
+    format!("{base}Cookie: {}\r\n\r\n", "c".repeat(pad)).into_bytes()
+}
+
+/// Delivers `head` one byte at a time with the tripwire; `check_last` sees the final read.
+/// Returns the calls made, asserting that every call but the last asked for more input.
+fn head_bytewise<M: ws_proto::MaskSource>(
+    conn: &mut Connection<M>,
+    head: &[u8],
+    mut check_last: impl FnMut(ws_proto::Read<'_>),
+) -> u64 {
+    const LOOK_BACK: usize = 4;
+    let mut buf = Vec::with_capacity(head.len());
+    let mut calls = 0;
+    for (i, &b) in head.iter().enumerate() {
+        buf.push(b);
+        if let Some(old) = i.checked_sub(LOOK_BACK) {
+            buf[old] = b'\n';
+        }
+        calls += 1;
+        if i + 1 == head.len() {
+            buf.copy_from_slice(head);
+            check_last(conn.handle_read(&mut buf));
+        } else {
+            let read = conn.handle_read(&mut buf);
+            assert_eq!(read.consumed, 0, "byte {i}");
+            assert!(
+                matches!(read.event, Ok(None)),
+                "byte {i}: {:?} (earlier bytes were looked at again)",
+                read.event
+            );
+        }
+    }
+    calls
+}
+
+fn server_request_bytewise(len: usize) -> (usize, u64) {
+    let head = request_of(len);
+    let mut config = Config::default();
+    config.max_handshake_len = head.len().max(config.max_handshake_len);
+    let mut server = Connection::server(config);
+    let calls = head_bytewise(&mut server, &head, |read| {
+        assert_eq!(read.consumed, head.len());
+        assert!(
+            matches!(read.event, Ok(Some(Event::Request(_)))),
+            "{:?}",
+            read.event
+        );
+    });
+    (head.len(), calls)
+}
+
+#[test]
+fn handshake_request_one_byte_at_a_time_looks_at_each_byte_once() {
+    // The default limit (8 KiB) and a 1 MiB head under a raised limit: one call per byte and
+    // the tripwire untouched at both sizes.
+    for len in [8 << 10, 1 << 20] {
+        let (n, calls) = server_request_bytewise(len);
+        assert!(n >= len - 16);
+        assert_eq!(calls, n as u64);
+    }
+}
+
+#[test]
+fn handshake_response_one_byte_at_a_time_looks_at_each_byte_once() {
+    let nonce = *b"the sample nonce";
+    let mut at = 0;
+    let source = move |buf: &mut [u8]| {
+        for b in buf {
+            *b = nonce[at % 16];
+            at += 1;
+        }
+    };
+    for len in [8 << 10, 1 << 20] {
+        let mut config = Config::default();
+        config.max_handshake_len = len + 256;
+        let mut client = Connection::client(config, source);
+        let mut out = [0u8; 512];
+        let request = ws_proto::handshake::ClientRequest {
+            url: "ws://server.example.com/chat",
+            ..Default::default()
+        };
+        client.connect(&request, &mut out).unwrap();
+        let head = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nX-Pad: {}\r\n\r\n",
+            "p".repeat(len)
+        )
+        .into_bytes();
+        let calls = head_bytewise(&mut client, &head, |read| {
+            assert_eq!(read.consumed, head.len());
+            assert!(
+                matches!(read.event, Ok(Some(Event::Opened(_)))),
+                "{:?}",
+                read.event
+            );
+        });
+        assert_eq!(calls, head.len() as u64);
+    }
 }

@@ -240,7 +240,7 @@ fn main() {
                 state ^= state << 13;
                 state ^= state >> 17;
                 state ^= state << 5;
-                if state % 4 == 0 {
+                if state.is_multiple_of(4) {
                     vectors[i % vectors.len()]
                 } else {
                     (state >> 24) as u8

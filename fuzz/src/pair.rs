@@ -18,8 +18,10 @@ use ws_proto::{
 
 use super::common::{CounterMask, RefFrame, ref_decode, state_rank};
 
-/// Total payload bytes one run may send, to keep executions fast.
-const BUDGET: usize = 4 << 20;
+/// Total payload bytes of `Big` messages one run may send, to keep executions fast.
+const BUDGET: usize = 1 << 20;
+/// `Big` lengths are taken modulo this: past 65535 for the 64-bit length form.
+const BIG_MAX: u32 = 160 << 10;
 
 #[derive(Arbitrary, Clone, Copy, Debug, Eq, PartialEq)]
 pub enum Side {
@@ -59,7 +61,7 @@ pub enum Op {
         data: Vec<u8>,
         via: Via,
     },
-    /// A large binary message (`len` modulo 1 MiB), filled with a counter from `fill`.
+    /// A large binary message (`len` modulo [`BIG_MAX`]), filled with a counter from `fill`.
     Big {
         from: Side,
         len: u32,
@@ -533,7 +535,7 @@ impl Pair {
                 fill,
                 via,
             } => {
-                let len = (len % (1 << 20)) as usize;
+                let len = (len % BIG_MAX) as usize;
                 if len > self.budget {
                     return;
                 }
