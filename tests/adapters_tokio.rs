@@ -302,3 +302,26 @@ async fn opening_handshake_both_roles() {
     assert!(client.recv().await.is_none());
     assert!(server.await.unwrap().is_some());
 }
+
+#[tokio::test(start_paused = true)]
+async fn timers_follow_paused_tokio_time() {
+    // With the clock paused, tokio jumps to the next timer whenever the runtime is idle: a
+    // heartbeat of minutes completes at once, and a silent peer is declared dead exactly on
+    // schedule in virtual time.
+    let mut cfg = Config::default();
+    cfg.keepalive_interval = Some(Duration::from_secs(60));
+    cfg.pong_timeout = Duration::from_secs(30);
+    let (c, _silent_peer) = tcp_pair().await;
+    let mut client = client_ws(c, cfg);
+    let start = tokio::time::Instant::now();
+    let got = client.next().await;
+    assert!(
+        matches!(got, Some(Err(Error::Protocol(ws_proto::Error::TimedOut)))),
+        "{got:?}"
+    );
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(90) && elapsed < Duration::from_secs(91),
+        "{elapsed:?}"
+    );
+}

@@ -36,8 +36,9 @@
 //!
 //! # Timers
 //!
-//! Keepalive, pong, close and idle timeouts (see [`Config`]) run on tokio's timer while the
-//! stream is polled; the runtime needs its time driver (`#[tokio::main]` has it). A timeout
+//! Keepalive, pong, close and idle timeouts (see [`Config`]) run on tokio's timer and clock
+//! while the stream is polled (so they follow paused test time); the runtime needs its time
+//! driver (`#[tokio::main]` has it). A timeout
 //! ends the stream with [`Error::Protocol`]`(`[`TimedOut`](crate::Error::TimedOut)`)`.
 //!
 //! # Split
@@ -69,14 +70,14 @@ use futures_sink::Sink;
 use super::blocking::RETAINED_WRITE_CAPACITY;
 use super::buffered::{
     HandshakeStep, ReadBuf, client_handshake, client_request, next_message, queue_close,
-    queue_send, queue_transmit, read_limit, server_handshake, tick,
+    queue_send, queue_transmit, read_limit, server_handshake,
 };
 use super::{DEFAULT_READ_BUFFER, Decision, Error};
 use crate::connection::{Connection, State};
 use crate::handshake::{ClientRequest, Request};
 use crate::mask_source::{MaskSource, NoMask, OsRandom};
 use crate::message::{Message, MessageAssembler};
-use crate::time::{Instant, StdClock};
+use crate::time::{Duration, Instant};
 use crate::{CloseCode, Config, Outgoing, Role};
 
 /// Unwritten bytes above which `poll_ready` waits (64 KiB).
@@ -173,7 +174,8 @@ struct Inner<S, M> {
     written: usize,
     high_water: usize,
     assembler: MessageAssembler,
-    clock: StdClock,
+    /// Tokio's clock (so that paused test time works), with its creation as the epoch.
+    epoch: ::tokio::time::Instant,
     /// The timer, allocated once a deadline exists, and the deadline it is set to.
     sleep: Option<(Pin<Box<Sleep>>, Instant)>,
     /// A fatal error was reported; the stream only winds down now.
@@ -214,7 +216,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, M: MaskSource> WebSocketStream<S, M> {
                 written: 0,
                 high_water: write_high_water,
                 assembler: MessageAssembler::new(),
-                clock: StdClock::new(),
+                epoch: ::tokio::time::Instant::now(),
                 sleep: None,
                 failed: false,
                 done: false,
@@ -514,12 +516,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin, M: MaskSource> Inner<S, M> {
         Poll::Ready(Ok(()))
     }
 
+    /// The current time on tokio's clock.
+    fn now(&self) -> Instant {
+        Instant::from_elapsed(::tokio::time::Instant::now().saturating_duration_since(self.epoch))
+    }
+
     /// Arms the timer for the connection's next deadline; `Ready` when it has passed.
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(deadline) = self.conn.poll_timeout() else {
             return Poll::Pending;
         };
-        let at = ::tokio::time::Instant::from_std(self.clock.to_std(deadline));
+        let Some(at) = self
+            .epoch
+            .checked_add(Duration::from_nanos(deadline.as_nanos()))
+        else {
+            return Poll::Pending; // centuries away: never
+        };
         match &mut self.sleep {
             Some((sleep, armed)) => {
                 if *armed != deadline {
@@ -543,7 +555,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin, M: MaskSource> Inner<S, M> {
             if self.failed || self.conn.state() == State::Closed {
                 return self.poll_wind_down(cx).map(|()| None);
             }
-            tick(&mut self.conn, &self.clock);
+            if self.conn.poll_timeout().is_some() {
+                self.conn.handle_timeout(self.now());
+            }
             let result = next_message(&mut self.conn, &mut self.rx, &mut self.assembler);
             queue_transmit(&mut self.conn, &mut self.out);
             // Write what is queued without waiting: a blocked writer must not stall reading.
@@ -563,7 +577,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, M: MaskSource> Inner<S, M> {
                 continue;
             }
             if self.poll_timer(cx).is_ready() {
-                self.conn.handle_timeout(self.clock.now());
+                self.conn.handle_timeout(self.now());
                 continue;
             }
             if let Err(e) = ready!(self.poll_fill(cx)) {
