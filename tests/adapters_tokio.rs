@@ -270,6 +270,16 @@ async fn idle_memory_per_connection() {
     assert_eq!(heap, 4096);
     assert!(size < 1400, "{size}");
     drop(c);
+    // With keepalive on, the timer entry is allocated once armed.
+    let (c, s) = tcp_pair().await;
+    let mut cfg = Config::default();
+    cfg.keepalive_interval = Some(Duration::from_secs(30));
+    let mut server = server_ws(s, cfg);
+    let _ = tokio::time::timeout(Duration::from_millis(20), server.recv()).await;
+    let heap = server.heap_bytes();
+    println!("tokio WebSocketStream<TcpStream> with keepalive armed: heap {heap} B");
+    assert!(heap > 4096 && heap < 4096 + 512, "{heap}");
+    drop(c);
 }
 
 #[tokio::test]

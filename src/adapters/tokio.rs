@@ -49,10 +49,10 @@
 //! # Memory
 //!
 //! Per connection: the [`WebSocketStream`] value (`size_of` under 1 KiB with a `TcpStream`,
-//! mostly the [`Connection`]), a read buffer of [`DEFAULT_READ_BUFFER`] (4 KiB) unless configured, a
-//! timer entry (one allocation of about 100 bytes, only once a timer is armed), and while a
-//! message is arriving, that message. The write queue is empty while idle and keeps at most
-//! [`RETAINED_WRITE_CAPACITY`] bytes of capacity.
+//! mostly the [`Connection`]), a read buffer of [`DEFAULT_READ_BUFFER`] (4 KiB) unless
+//! configured, tokio's `Sleep` (one allocation of about 370 bytes, only once a timer is
+//! armed), and while a message is arriving, that message. The write queue is empty while idle
+//! and keeps at most [`RETAINED_WRITE_CAPACITY`] bytes of capacity.
 
 use core::future::{Future, poll_fn};
 use core::pin::Pin;
