@@ -735,6 +735,7 @@ fn short_buffer_writes_nothing_and_changes_nothing() {
         panic!("expected BufferTooSmall");
     };
     assert!(small.iter().all(|&b| b == 0), "nothing written");
+    assert!(e.required <= ws_proto::deflate::max_frame_len(text.len()));
     let mut exact = vec![0u8; e.required];
     let n = c.send(Outgoing::Text(text), &mut exact).unwrap();
     let mut wire = first;

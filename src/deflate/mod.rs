@@ -32,6 +32,15 @@ pub const EXTENSION_NAME: &str = "permessage-deflate";
 /// The longest header value [`DeflateParams::header_value`] and [`DeflateConfig::offer`] write.
 pub const MAX_HEADER_VALUE_LEN: usize = 128;
 
+/// The most bytes [`Connection::send`](crate::Connection::send) writes for a compressed
+/// message or fragment of `payload_len` bytes, header included: size output buffers with it
+/// (a smaller buffer fails with `BufferTooSmall` before anything is compressed).
+#[must_use]
+pub fn max_frame_len(payload_len: usize) -> usize {
+    // 14: the longest frame header.
+    Compressor::bound(payload_len).saturating_add(14)
+}
+
 /// What this endpoint is willing to negotiate, and how it compresses. Put it in
 /// [`Config::deflate`](crate::Config::deflate) to turn the extension on.
 ///
