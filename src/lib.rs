@@ -1,6 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // Library only (tests and examples use std freely): keep the no_std build honest.
 #![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
