@@ -7,6 +7,9 @@
 
 use core::fmt;
 
+/// Pieces shorter than this take the ASCII shortcut.
+const SHORT: usize = 64;
+
 /// Invalid UTF-8 was seen.
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
 pub struct Utf8Error;
@@ -49,17 +52,24 @@ impl Utf8Validator {
                 return Ok(()); // `bytes` was used up inside the unfinished code point.
             }
         }
-        if simdutf8::basic::from_utf8(bytes).is_ok() {
+        // Short pieces (a chat message, a JSON event) are mostly ASCII, and simdutf8 hands
+        // inputs under 64 bytes to `core::str::from_utf8` anyway: check ASCII word-wise first.
+        if bytes.len() < SHORT && bytes.is_ascii() {
             return Ok(());
         }
-        // Slow path, only at the end of a piece or on an error: find out which.
-        match simdutf8::compat::from_utf8(bytes) {
-            Ok(_) => Ok(()),
+        // Validate up to the start of a code point that `bytes` leaves unfinished, with the fast
+        // path, and keep the unfinished rest (at most 3 bytes) for the next piece.
+        let (whole, tail) = bytes.split_at(unfinished_suffix_start(bytes));
+        if simdutf8::basic::from_utf8(whole).is_err() {
+            return Err(Utf8Error);
+        }
+        if tail.is_empty() {
+            return Ok(());
+        }
+        match simdutf8::compat::from_utf8(tail) {
+            // Not a prefix of any valid sequence (fail fast, RFC 6455 §8.1).
             Err(e) if e.error_len().is_some() => Err(Utf8Error),
-            Err(e) => {
-                let tail = bytes.get(e.valid_up_to()..).ok_or(Utf8Error)?;
-                self.set_carry(tail)
-            }
+            _ => self.set_carry(tail),
         }
     }
 
@@ -126,6 +136,27 @@ impl Utf8Validator {
     }
 }
 
+/// Where the code point that `bytes` ends in starts, if `bytes` ends before that code point
+/// does; otherwise `bytes.len()`. Looks at the last 3 bytes only, and judges only by the length
+/// the lead byte announces: the validator decides whether the bytes are valid.
+fn unfinished_suffix_start(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    for back in 1..=3 {
+        let Some(at) = len.checked_sub(back) else {
+            break;
+        };
+        let needed = match bytes.get(at) {
+            Some(0x80..=0xbf) => continue, // a continuation byte: look further back
+            Some(0xc0..=0xdf) => 2,
+            Some(0xe0..=0xef) => 3,
+            Some(0xf0..=0xff) => 4,
+            _ => 1, // ASCII (or nothing)
+        };
+        return if needed > back { at } else { len };
+    }
+    len
+}
+
 /// Validates a whole string (close reasons, unfragmented messages): `simdutf8`'s fast path.
 ///
 /// # Errors
@@ -174,5 +205,64 @@ mod tests {
     fn truncated_at_end() {
         assert_eq!(feed_split(&[0xe2, 0x82], &[1]), Err(Utf8Error));
         assert_eq!(feed_split(&[0xe2, 0x82, 0xac], &[1]), Ok(()));
+    }
+
+    /// Whether `bytes` is a prefix of some valid UTF-8 string.
+    fn is_valid_prefix(bytes: &[u8]) -> bool {
+        match core::str::from_utf8(bytes) {
+            Ok(_) => true,
+            Err(e) => e.error_len().is_none(),
+        }
+    }
+
+    fn text_then_noise() -> impl proptest::strategy::Strategy<Value = std::vec::Vec<u8>> {
+        use proptest::prelude::*;
+        (
+            "\\PC{0,200}",
+            proptest::collection::vec((any::<usize>(), any::<u8>()), 0..3),
+            any::<usize>(),
+        )
+            .prop_map(|(s, edits, cut)| {
+                let mut v = s.into_bytes();
+                for (at, byte) in edits {
+                    if !v.is_empty() {
+                        let at = at % v.len();
+                        v[at] = byte;
+                    }
+                }
+                // Sometimes end inside a code point.
+                if cut % 4 == 0 && !v.is_empty() {
+                    v.truncate(v.len() - 1);
+                }
+                v
+            })
+    }
+
+    proptest::proptest! {
+        /// Fed in any pieces, the validator errs exactly at the first piece after which the
+        /// input so far is no longer a prefix of valid UTF-8 (fail fast), and `finish`
+        /// accepts exactly valid UTF-8.
+        #[test]
+        fn pieces_match_std(
+            bytes in text_then_noise(),
+            cuts in proptest::collection::vec(proptest::prelude::any::<usize>(), 0..6),
+        ) {
+            let mut cuts: std::vec::Vec<usize> =
+                cuts.into_iter().map(|c| c % (bytes.len() + 1)).collect();
+            cuts.sort_unstable();
+            cuts.push(bytes.len());
+            let mut v = Utf8Validator::new();
+            let mut start = 0;
+            for &end in &cuts {
+                let got = v.feed(&bytes[start..end]);
+                let want = is_valid_prefix(&bytes[..end]);
+                proptest::prop_assert_eq!(got.is_ok(), want, "piece {}..{}", start, end);
+                if !want {
+                    return Ok(());
+                }
+                start = end;
+            }
+            proptest::prop_assert_eq!(v.finish().is_ok(), core::str::from_utf8(&bytes).is_ok());
+        }
     }
 }
