@@ -781,10 +781,10 @@ impl<M: MaskSource> Connection<M> {
     /// Decodes the next header, buffering a partial one. `Ok(None)`: all of `input` went into
     /// the partial header.
     fn read_header(&mut self, input: &[u8]) -> Result<Option<(usize, FrameHeader)>, ProtocolError> {
-        if self.header_len == 0 {
-            if let Status::Complete(done) = FrameHeader::decode(input)? {
-                return Ok(Some(done));
-            }
+        if self.header_len == 0
+            && let Status::Complete(done) = FrameHeader::decode(input)?
+        {
+            return Ok(Some(done));
         }
         // Slow path: the header straddles reads. Copy only what it still lacks, so a
         // byte-at-a-time caller costs O(1) per byte.

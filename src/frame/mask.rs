@@ -14,8 +14,8 @@
 /// Below this length straight-line code wins: vector loop set-up costs more than it saves.
 const SHORT: usize = 32;
 
-/// From this length on, the wide (run-time dispatched) path pays for its detection check.
-#[cfg(all(feature = "std", any(target_arch = "x86_64", target_arch = "x86")))]
+/// From this length on, aligning the vector loop (and, on x86 with `std`, the run-time
+/// feature check) pays for itself.
 const WIDE: usize = 256;
 
 /// The alignment of the vector loop: one AVX-512 register, or one cache line.
@@ -31,13 +31,13 @@ pub fn apply(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
     let key = rotate(key, phase);
     if buf.len() < SHORT {
         xor_short(buf, key);
+    } else if buf.len() < WIDE {
+        xor_words(buf, key);
     } else {
         #[cfg(all(feature = "std", any(target_arch = "x86_64", target_arch = "x86")))]
-        if buf.len() >= WIDE {
-            wide::xor(buf, key);
-            return next_phase;
-        }
-        xor_words(buf, key);
+        wide::xor(buf, key);
+        #[cfg(not(all(feature = "std", any(target_arch = "x86_64", target_arch = "x86"))))]
+        xor_long(buf, key);
     }
     next_phase
 }

@@ -251,10 +251,10 @@ pub fn accept<'a>(
     req: &ConnectRequest<'_>,
     accept: &Accept<'a>,
 ) -> Result<ResponseFields<'a>, ResponseError> {
-    if let Some(p) = accept.protocol {
-        if !req.subprotocols().any(|o| o == p) {
-            return Err(ResponseError::ProtocolNotOffered);
-        }
+    if let Some(p) = accept.protocol
+        && !req.subprotocols().any(|o| o == p)
+    {
+        return Err(ResponseError::ProtocolNotOffered);
     }
     if let Some(e) = accept.extensions {
         let Ok(mut chosen) = Extensions::parse(e) else {

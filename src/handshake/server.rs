@@ -295,10 +295,10 @@ pub fn write_accept(
     accept: &Accept<'_>,
     out: &mut [u8],
 ) -> Result<usize, ResponseError> {
-    if let Some(p) = accept.protocol {
-        if !req.subprotocols().any(|o| o == p) {
-            return Err(ResponseError::ProtocolNotOffered);
-        }
+    if let Some(p) = accept.protocol
+        && !req.subprotocols().any(|o| o == p)
+    {
+        return Err(ResponseError::ProtocolNotOffered);
     }
     if let Some(e) = accept.extensions {
         let Ok(mut chosen) = Extensions::parse(e) else {
