@@ -692,6 +692,9 @@ impl<M: MaskSource> Connection<M> {
         let frame = match self.frame {
             Some(f) => f,
             None => {
+                if let Some((header_len, h)) = self.whole_message(input) {
+                    return Self::read_whole_message(input, header_len, &h);
+                }
                 let Some((used, header)) = self.read_header(input)? else {
                     return Ok((input.len(), None));
                 };
@@ -722,10 +725,6 @@ impl<M: MaskSource> Connection<M> {
         // `take` is at most `rest.len()`.
         let take = usize::try_from(take).unwrap_or(0);
         let payload = rest.get_mut(..take).unwrap_or_default();
-        let phase = match frame.mask {
-            Some(key) => mask::apply(payload, key, usize::from(frame.phase)),
-            None => 0,
-        };
         let remaining = frame
             .remaining
             .saturating_sub(u64::try_from(take).unwrap_or(0));
@@ -741,14 +740,20 @@ impl<M: MaskSource> Connection<M> {
         if compressed && starts_message {
             self.deflate_message_started(kind);
         }
-        if kind == MessageKind::Text && !compressed {
-            self.utf8
-                .feed(payload)
+        let phase = usize::from(frame.phase);
+        let phase = if kind == MessageKind::Text && !compressed {
+            // Unmasked and validated in one pass over the bytes.
+            let phase = self
+                .utf8
+                .unmask_and_feed(payload, frame.mask, phase)
                 .map_err(|_| ProtocolError::InvalidUtf8)?;
             if ends_message {
                 self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
             }
-        }
+            phase
+        } else {
+            frame.mask.map_or(0, |key| mask::apply(payload, key, phase))
+        };
         self.frame = if ends_frame {
             None
         } else {
@@ -776,6 +781,65 @@ impl<M: MaskSource> Connection<M> {
         };
         let _ = frame.first_piece;
         Ok((pos.saturating_add(take), Some(event)))
+    }
+
+    /// The fast path's test: whether `input` starts with a whole single-frame text or binary
+    /// message (header and payload, no RSV bit, masked as the role requires, within the
+    /// limits) and no message is open. Returns the header and its length; `None`: the general
+    /// path takes over (and reports any error in the header).
+    #[inline]
+    fn whole_message(&self, input: &[u8]) -> Option<(usize, FrameHeader)> {
+        if self.header_len != 0 || self.message.is_some() {
+            return None;
+        }
+        let Ok(Status::Complete((header_len, h))) = FrameHeader::decode(input) else {
+            return None;
+        };
+        let data = matches!(h.opcode, Opcode::Text | Opcode::Binary);
+        let role_ok = h.mask.is_some() == (self.role == Role::Server);
+        let limit = self
+            .config
+            .max_frame_payload
+            .min(self.config.max_message_size);
+        let end = header_len.checked_add(usize::try_from(h.payload_len).ok()?)?;
+        let ok = data && h.fin && h.rsv == 0 && role_ok && h.payload_len <= limit;
+        (ok && end <= input.len()).then_some((header_len, h))
+    }
+
+    /// The fast path for the most common input (see [`whole_message`](Self::whole_message)):
+    /// unmasks and validates the message in one pass and reports it, without touching the
+    /// per-frame and per-message state.
+    #[inline]
+    fn read_whole_message<'b>(
+        input: &'b mut [u8],
+        header_len: usize,
+        h: &FrameHeader,
+    ) -> Result<(usize, Option<Event<'b>>), ProtocolError> {
+        let len = usize::try_from(h.payload_len).unwrap_or(usize::MAX);
+        let end = header_len.saturating_add(len);
+        let payload = input.get_mut(header_len..end).unwrap_or_default();
+        let text = h.opcode == Opcode::Text;
+        if text {
+            let mut utf8 = Utf8Validator::new();
+            utf8.unmask_and_feed(payload, h.mask, 0)
+                .and_then(|_| utf8.finish())
+                .map_err(|_| ProtocolError::InvalidUtf8)?;
+        } else if let Some(key) = h.mask {
+            mask::apply(payload, key, 0);
+        }
+        let data = Data {
+            payload,
+            starts_message: true,
+            ends_frame: true,
+            ends_message: true,
+            compressed: false,
+        };
+        let event = if text {
+            Event::Text(data)
+        } else {
+            Event::Binary(data)
+        };
+        Ok((end, Some(event)))
     }
 
     /// Decodes the next header, buffering a partial one. `Ok(None)`: all of `input` went into

@@ -7,8 +7,15 @@
 
 use core::fmt;
 
+use crate::frame::mask;
+
 /// Pieces shorter than this take the ASCII shortcut.
 const SHORT: usize = 64;
+
+/// [`Utf8Validator::unmask_and_feed`] works in chunks of this size: small enough that the
+/// validator reads what unmasking just wrote from the L1 cache, large enough that the
+/// per-chunk cost vanishes.
+const CHUNK: usize = 16 << 10;
 
 /// Invalid UTF-8 was seen.
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
@@ -45,17 +52,22 @@ impl Utf8Validator {
     /// # Errors
     /// [`Utf8Error`] if the stream so far is not a prefix of any valid UTF-8 string. The
     /// validator must not be fed again after an error without [`reset`](Self::reset).
-    pub fn feed(&mut self, mut bytes: &[u8]) -> Result<(), Utf8Error> {
+    #[inline]
+    pub fn feed(&mut self, bytes: &[u8]) -> Result<(), Utf8Error> {
+        // Short pieces (a chat message, a JSON event) are mostly ASCII, and simdutf8 hands
+        // inputs under 64 bytes to `core::str::from_utf8` anyway: check ASCII word-wise first.
+        if self.carry_len == 0 && bytes.len() < SHORT && is_ascii_short(bytes) {
+            return Ok(());
+        }
+        self.feed_general(bytes)
+    }
+
+    fn feed_general(&mut self, mut bytes: &[u8]) -> Result<(), Utf8Error> {
         if self.carry_len > 0 {
             bytes = self.complete_carry(bytes)?;
             if self.carry_len > 0 {
                 return Ok(()); // `bytes` was used up inside the unfinished code point.
             }
-        }
-        // Short pieces (a chat message, a JSON event) are mostly ASCII, and simdutf8 hands
-        // inputs under 64 bytes to `core::str::from_utf8` anyway: check ASCII word-wise first.
-        if bytes.len() < SHORT && bytes.is_ascii() {
-            return Ok(());
         }
         // Validate up to the start of a code point that `bytes` leaves unfinished, with the fast
         // path, and keep the unfinished rest (at most 3 bytes) for the next piece.
@@ -71,6 +83,41 @@ impl Utf8Validator {
             Err(e) if e.error_len().is_some() => Err(Utf8Error),
             _ => self.set_carry(tail),
         }
+    }
+
+    /// Unmasks `buf` in place (when there is a `key`, starting at key byte `phase % 4`) and
+    /// validates it as the next piece of the stream, a cache-sized chunk at a time so that the
+    /// bytes are read from memory once. Returns the mask phase for the byte after `buf`.
+    ///
+    /// # Errors
+    /// As [`feed`](Self::feed); `buf` may then be partly unmasked.
+    #[inline(always)]
+    pub fn unmask_and_feed(
+        &mut self,
+        buf: &mut [u8],
+        key: Option<[u8; 4]>,
+        phase: usize,
+    ) -> Result<usize, Utf8Error> {
+        let phase = match key {
+            Some(key) if buf.len() > CHUNK => return self.unmask_and_feed_chunks(buf, key, phase),
+            Some(key) => mask::apply(buf, key, phase),
+            None => phase & 3,
+        };
+        self.feed(buf)?;
+        Ok(phase)
+    }
+
+    fn unmask_and_feed_chunks(
+        &mut self,
+        buf: &mut [u8],
+        key: [u8; 4],
+        mut phase: usize,
+    ) -> Result<usize, Utf8Error> {
+        for chunk in buf.chunks_mut(CHUNK) {
+            phase = mask::apply(chunk, key, phase);
+            self.feed(chunk)?;
+        }
+        Ok(phase)
     }
 
     /// Whether the stream so far ends on a code point boundary, so that it is valid UTF-8 if it
@@ -133,6 +180,33 @@ impl Utf8Validator {
         dst.copy_from_slice(tail);
         self.carry_len = u8::try_from(tail.len()).map_err(|_| Utf8Error)?;
         Ok(())
+    }
+}
+
+/// Whether `bytes` (under [`SHORT`] bytes) is ASCII: the high bits of all its 8-byte words
+/// at once.
+#[inline(always)]
+fn is_ascii_short(bytes: &[u8]) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Word reads that may overlap: only the OR of all bytes matters.
+    let word = |at: usize| {
+        let mut w = [0; 8];
+        if let Some(src) = bytes.get(at..at.saturating_add(8)) {
+            w.copy_from_slice(src);
+        }
+        u64::from_ne_bytes(w)
+    };
+    let len = bytes.len();
+    if len >= 8 {
+        let mut acc = word(len.saturating_sub(8));
+        let mut at: usize = 0;
+        while at.saturating_add(8) < len {
+            acc |= word(at);
+            at = at.saturating_add(8);
+        }
+        acc & HIGH == 0
+    } else {
+        bytes.iter().fold(0, |acc, b| acc | b) < 0x80
     }
 }
 
@@ -264,5 +338,30 @@ mod tests {
             }
             proptest::prop_assert_eq!(v.finish().is_ok(), core::str::from_utf8(&bytes).is_ok());
         }
+    }
+
+    #[test]
+    fn unmask_and_feed_matches_unmask_then_feed() {
+        let text = "naïve café — 日本語 ".repeat(3000); // over two chunks, multibyte at the cuts
+        let key = [0xa1, 0x02, 0x7f, 0xee];
+        let mut masked = text.clone().into_bytes();
+        mask::apply(&mut masked, key, 1);
+        let mut v = Utf8Validator::new();
+        let (a, b) = masked.split_at_mut(CHUNK + 3);
+        let phase = v.unmask_and_feed(a, Some(key), 1).unwrap();
+        assert_eq!(
+            v.unmask_and_feed(b, Some(key), phase).unwrap(),
+            (1 + text.len()) % 4
+        );
+        assert_eq!(v.finish(), Ok(()));
+        assert_eq!(masked, text.as_bytes());
+        // An invalid byte in the second chunk is found.
+        let mut bad = text.into_bytes();
+        bad[CHUNK + 100] = 0xff;
+        mask::apply(&mut bad, key, 0);
+        assert_eq!(
+            Utf8Validator::new().unmask_and_feed(&mut bad, Some(key), 0),
+            Err(Utf8Error)
+        );
     }
 }

@@ -129,6 +129,7 @@ impl FrameHeader {
     /// Reserved opcodes, a fragmented or over-long control frame, a 64-bit length with the top
     /// bit set, and a length not minimally encoded. Errors are reported as soon as the bytes
     /// that prove them are present, even if the rest of the header is not.
+    #[inline]
     pub fn decode(input: &[u8]) -> Result<Status<(usize, Self)>, ProtocolError> {
         let [b0, b1, rest @ ..] = input else {
             return Ok(Status::Partial);
