@@ -785,25 +785,61 @@ impl<M: MaskSource> Connection<M> {
 
     /// The fast path's test: whether `input` starts with a whole single-frame text or binary
     /// message (header and payload, no RSV bit, masked as the role requires, within the
-    /// limits) and no message is open. Returns the header and its length; `None`: the general
-    /// path takes over (and reports any error in the header).
+    /// limits) and no message is open. Returns the header and its length. Decodes only the
+    /// well-formed encodings: `None` for anything else, and the general path takes over (and
+    /// reports any error in the header).
     #[inline]
     fn whole_message(&self, input: &[u8]) -> Option<(usize, FrameHeader)> {
         if self.header_len != 0 || self.message.is_some() {
             return None;
         }
-        let Ok(Status::Complete((header_len, h))) = FrameHeader::decode(input) else {
+        let [b0, b1, rest @ ..] = input else {
             return None;
         };
-        let data = matches!(h.opcode, Opcode::Text | Opcode::Binary);
-        let role_ok = h.mask.is_some() == (self.role == Role::Server);
+        // FIN set, RSV bits clear.
+        let opcode = match *b0 {
+            0x81 => Opcode::Text,
+            0x82 => Opcode::Binary,
+            _ => return None,
+        };
+        let masked = b1 & 0x80 != 0;
+        if masked != (self.role == Role::Server) {
+            return None;
+        }
+        let (payload_len, rest) = match b1 & 0x7f {
+            126 => {
+                let (len, rest) = rest.split_first_chunk::<2>()?;
+                let len = u16::from_be_bytes(*len);
+                (len >= 126).then_some((u64::from(len), rest))?
+            }
+            127 => {
+                let (len, rest) = rest.split_first_chunk::<8>()?;
+                let len = u64::from_be_bytes(*len);
+                (len > 0xffff && len >> 63 == 0).then_some((len, rest))?
+            }
+            len => (u64::from(len), rest),
+        };
+        let (mask, rest) = if masked {
+            let (key, rest) = rest.split_first_chunk::<4>()?;
+            (Some(*key), rest)
+        } else {
+            (None, rest)
+        };
         let limit = self
             .config
             .max_frame_payload
             .min(self.config.max_message_size);
-        let end = header_len.checked_add(usize::try_from(h.payload_len).ok()?)?;
-        let ok = data && h.fin && h.rsv == 0 && role_ok && h.payload_len <= limit;
-        (ok && end <= input.len()).then_some((header_len, h))
+        if payload_len > limit || usize::try_from(payload_len).ok()? > rest.len() {
+            return None;
+        }
+        let header = FrameHeader {
+            fin: true,
+            rsv: 0,
+            opcode,
+            mask,
+            payload_len,
+        };
+        Some((input.len().saturating_sub(rest.len()), header))
     }
 
     /// The fast path for the most common input (see [`whole_message`](Self::whole_message)):
