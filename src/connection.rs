@@ -478,9 +478,9 @@ impl<M: MaskSource> Connection<M> {
         }
         let (head_dst, body_dst) = dst.split_at_mut(header_len);
         header.encode(head_dst)?;
-        body_dst.copy_from_slice(payload);
-        if let Some(key) = header.mask {
-            mask::apply(body_dst, key, 0);
+        match header.mask {
+            Some(key) => mask::copy_masked(body_dst, payload, key),
+            None => body_dst.copy_from_slice(payload),
         }
         self.commit_send(kind, fin);
         Ok(total)

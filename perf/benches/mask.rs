@@ -64,5 +64,24 @@ fn unmask(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, unmask);
+/// The send path's masked copy (`copy_masked`) next to a plain copy of the same bytes.
+fn copy_masked(c: &mut Criterion) {
+    let mut group = c.benchmark_group("copy-masked");
+    for len in SIZES {
+        group.throughput(Throughput::Bytes(len as u64));
+        let mut buf = Buf::new(len);
+        let src = vec![0x5au8; len];
+        group.bench_function(BenchmarkId::new("ws-proto", len), |b| {
+            let s = buf.slice(0, len);
+            b.iter(|| ws_proto::frame::mask::copy_masked(black_box(&mut *s), black_box(&src), KEY));
+        });
+        group.bench_function(BenchmarkId::new("memcpy", len), |b| {
+            let s = buf.slice(0, len);
+            b.iter(|| black_box(&mut *s).copy_from_slice(black_box(&src)));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, unmask, copy_masked);
 criterion_main!(benches);

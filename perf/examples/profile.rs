@@ -11,6 +11,29 @@ fn main() {
     let reps: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1);
     let mut out = vec![0u8; 1024];
     match args.get(1).map(String::as_str) {
+        Some("send") => {
+            use ws_proto::{Connection, Outgoing, Role, mask_source::OsRandom};
+            use ws_proto_perf::Kind;
+            let mut out = vec![0u8; corpus.wire.len()];
+            let mut best = std::time::Duration::MAX;
+            for _ in 0..reps {
+                let t = std::time::Instant::now();
+                let mut conn = Connection::new(Role::Client, ws_proto::Config::default(), OsRandom::new());
+                let mut pos = 0;
+                for m in &corpus.msgs {
+                    let msg = match m.kind {
+                        Kind::Text => Outgoing::Text(m.text()),
+                        Kind::Binary => Outgoing::Binary(m.payload),
+                        Kind::Ping => Outgoing::Ping(m.payload),
+                    };
+                    pos += conn.send(msg, &mut out[pos..]).expect("send");
+                }
+                best = best.min(t.elapsed());
+                assert_eq!(pos, corpus.wire.len());
+            }
+            let per_frame = best.as_nanos() as f64 / corpus.frames() as f64;
+            eprintln!("best of {reps}: {best:?} = {per_frame:.2} ns/frame");
+        }
         _ => {
             let mut best = std::time::Duration::MAX;
             for _ in 0..reps {

@@ -50,6 +50,42 @@ fn xor_any(buf: &mut [u8], key: [u8; 4]) {
     }
 }
 
+/// Copies `src` into `dst` masked with `key` (from key byte 0): the send path's copy and
+/// mask in one pass over the bytes. Copies `min(dst.len(), src.len())` bytes.
+#[inline]
+pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+    let len = dst.len().min(src.len());
+    let (dst, _) = dst.split_at_mut(len);
+    let (src, _) = src.split_at(len);
+    #[cfg(all(feature = "std", any(target_arch = "x86_64", target_arch = "x86")))]
+    if len >= WIDE {
+        wide::copy(dst, src, key);
+        return;
+    }
+    copy_words(dst, src, key);
+}
+
+/// The loop of [`copy_masked`] for equally long slices: 8-byte words (vectorized by the
+/// compiler), then the last 0 to 7 bytes.
+#[inline(always)]
+fn copy_words(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+    let pattern = repeat64(key);
+    let mut dst_words = dst.chunks_exact_mut(8);
+    let mut src_words = src.chunks_exact(8);
+    for (d, s) in (&mut dst_words).zip(&mut src_words) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(s);
+        d.copy_from_slice(&(u64::from_ne_bytes(bytes) ^ pattern).to_ne_bytes());
+    }
+    let tail = dst_words
+        .into_remainder()
+        .iter_mut()
+        .zip(src_words.remainder());
+    for ((d, s), k) in tail.zip(key.iter().cycle()) {
+        *d = s ^ k;
+    }
+}
+
 /// The byte-at-a-time reference for [`apply`]: same arguments, same result.
 pub fn apply_bytewise(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
     let next_phase = phase.wrapping_add(buf.len()) & 3;
@@ -181,8 +217,8 @@ fn rotate(key: [u8; 4], phase: usize) -> [u8; 4] {
 /// Run-time selection of AVX-512 or AVX2 for long buffers (x86 with `std` only).
 ///
 /// `is_x86_feature_detected!` caches its answer, so each call costs a load and a branch. The
-/// functions below contain no unsafe operation: their bodies are [`xor_long`], inlined and
-/// compiled for the named target features. Calling them is `unsafe` only because running
+/// functions below contain no unsafe operation: their bodies are [`xor_long`] and
+/// [`copy_words`], inlined and compiled for the named target features. Calling them is `unsafe` only because running
 /// such code on a CPU without those features is undefined behaviour.
 #[cfg(all(feature = "std", any(target_arch = "x86_64", target_arch = "x86")))]
 #[allow(unsafe_code)]
@@ -199,6 +235,32 @@ mod wide {
         } else {
             super::xor_long(buf, key);
         }
+    }
+
+    /// Copies `src` masked into `dst` (equal lengths) using the widest vectors the CPU has.
+    #[inline]
+    pub(super) fn copy(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F, the only feature `copy_avx512` is compiled for.
+            unsafe { copy_avx512(dst, src, key) }
+        } else if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, the only feature `copy_avx2` is compiled for.
+            unsafe { copy_avx2(dst, src, key) }
+        } else {
+            super::copy_words(dst, src, key);
+        }
+    }
+
+    /// [`super::copy_words`] compiled for AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn copy_avx512(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+        super::copy_words(dst, src, key);
+    }
+
+    /// [`super::copy_words`] compiled for AVX2.
+    #[target_feature(enable = "avx2")]
+    unsafe fn copy_avx2(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+        super::copy_words(dst, src, key);
     }
 
     /// [`super::xor_long`] compiled for AVX-512F (64-byte vectors).
@@ -280,6 +342,32 @@ mod tests {
                 check_at(len.min(63), offset, 3, xor_short);
             }
         }
+    }
+
+    #[test]
+    fn copy_masked_matches_copy_then_apply() {
+        let key = [0x0f, 0xf0, 0x55, 0xaa];
+        let src: std::vec::Vec<u8> = (0..5000).map(|i| (i * 7 + 1) as u8).collect();
+        let lengths: &[usize] = if cfg!(miri) {
+            &[0, 3, 8, 13, 256, 300]
+        } else {
+            &[0, 1, 3, 7, 8, 9, 31, 64, 255, 256, 257, 1000, 4990]
+        };
+        for &len in lengths {
+            for offset in [0, 1, 7] {
+                let s = &src[offset..offset + len];
+                let mut want = s.to_vec();
+                apply_bytewise(&mut want, key, 0);
+                let mut got = std::vec![0xeeu8; len + 2];
+                copy_masked(&mut got[1..=len], s, key);
+                assert_eq!(&got[1..=len], &want[..], "len {len} offset {offset}");
+                assert_eq!((got[0], got[len + 1]), (0xee, 0xee), "wrote outside");
+            }
+        }
+        // Unequal lengths: the shorter one decides.
+        let mut dst = [0u8; 3];
+        copy_masked(&mut dst, &[1, 2, 3, 4, 5], key);
+        assert_eq!(dst, [1 ^ 0x0f, 2 ^ 0xf0, 3 ^ 0x55]);
     }
 
     /// Runs `f` (with the key rotated to `phase`) on `len` bytes at `offset` in a buffer that
