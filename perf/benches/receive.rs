@@ -12,7 +12,7 @@
 
 use std::hint::black_box;
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use ws_proto_perf::{Corpus, MemStream, Seen, runtime, ws_proto_recv, ws_proto_recv_stream};
 
 fn tungstenite_recv(corpus: &Corpus) -> Seen {
@@ -92,6 +92,7 @@ fn receive(c: &mut Criterion) {
         let mut group = c.benchmark_group(group_name);
         group.throughput(Throughput::Bytes(corpus.wire.len() as u64));
         group.sample_size(10);
+        group.sampling_mode(SamplingMode::Flat);
         group.bench_function("ws-proto", |b| {
             b.iter_batched_ref(
                 || corpus.wire.clone(),

@@ -9,7 +9,7 @@
 
 use std::hint::black_box;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use ws_proto_perf::{Corpus, Kind, MemStream, runtime};
 
 fn ws_proto_send(corpus: &Corpus, out: &mut [u8]) -> usize {
@@ -97,6 +97,7 @@ fn send(c: &mut Criterion) {
         let mut group = c.benchmark_group(group_name);
         group.throughput(Throughput::Bytes(wire as u64));
         group.sample_size(10);
+        group.sampling_mode(SamplingMode::Flat);
         group.bench_function("ws-proto", |b| b.iter(|| ws_proto_send(&corpus, &mut out)));
         group.bench_function("tungstenite", |b| b.iter(|| tungstenite_send(&corpus)));
         group.bench_function("fastwebsockets", |b| {

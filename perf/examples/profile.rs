@@ -11,6 +11,22 @@ fn main() {
     let reps: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1);
     let mut out = vec![0u8; 1024];
     match args.get(1).map(String::as_str) {
+        Some("handshake") => {
+            use ws_proto::Status;
+            use ws_proto::handshake::{Accept, ServerHandshake, write_accept};
+            const CHROMIUM: &[u8] =
+                include_bytes!("../../tests/fixtures/handshake/chromium-request.http");
+            let mut out = [0u8; 512];
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                let mut hs = ServerHandshake::default();
+                let Ok(Status::Complete((_, req))) = hs.parse(std::hint::black_box(CHROMIUM), 8192, 64) else {
+                    panic!("invalid request")
+                };
+                std::hint::black_box(write_accept(&req, &Accept::default(), &mut out).expect("fits"));
+            }
+            eprintln!("{:?} per handshake", t.elapsed() / reps as u32);
+        }
         Some("send") => {
             use ws_proto::{Connection, Outgoing, Role, mask_source::OsRandom};
             use ws_proto_perf::Kind;
