@@ -31,7 +31,8 @@ fn ws_proto_connection(input: &mut [u8], out: &mut [u8]) -> usize {
     let Ok(Some(Event::Request(req))) = read.event else {
         panic!("no request event")
     };
-    conn.accept(&req, &Accept::default(), out).expect("101 fits")
+    conn.accept(&req, &Accept::default(), out)
+        .expect("101 fits")
 }
 
 fn handshake(c: &mut Criterion) {

@@ -21,7 +21,8 @@ fn tungstenite_recv(corpus: &Corpus) -> Seen {
     let config = WebSocketConfig::default()
         .max_message_size(Some(64 << 20))
         .max_frame_size(Some(64 << 20));
-    let mut ws = WebSocket::from_raw_socket(MemStream::new(&corpus.wire), Role::Server, Some(config));
+    let mut ws =
+        WebSocket::from_raw_socket(MemStream::new(&corpus.wire), Role::Server, Some(config));
     let mut seen = Seen::default();
     while seen.msgs < corpus.data_msgs {
         match ws.read().expect("tungstenite read") {
@@ -62,7 +63,11 @@ async fn tokio_websockets_recv(corpus: &Corpus) -> Seen {
         .serve(MemStream::new(&corpus.wire));
     let mut seen = Seen::default();
     while seen.msgs < corpus.data_msgs {
-        let msg = ws.next().await.expect("message").expect("tokio-websockets read");
+        let msg = ws
+            .next()
+            .await
+            .expect("message")
+            .expect("tokio-websockets read");
         if msg.is_text() || msg.is_binary() {
             seen.msgs += 1;
             seen.bytes += msg.as_payload().len() as u64;
@@ -86,8 +91,10 @@ fn receive(c: &mut Criterion) {
         ws_proto_recv_stream(&mut MemStream::new(&corpus.wire), &mut read_buf, &mut out)
             .check(&corpus, "ws-proto-stream");
         tungstenite_recv(&corpus).check(&corpus, "tungstenite");
-        rt.block_on(fastwebsockets_recv(&corpus)).check(&corpus, "fastwebsockets");
-        rt.block_on(tokio_websockets_recv(&corpus)).check(&corpus, "tokio-websockets");
+        rt.block_on(fastwebsockets_recv(&corpus))
+            .check(&corpus, "fastwebsockets");
+        rt.block_on(tokio_websockets_recv(&corpus))
+            .check(&corpus, "tokio-websockets");
 
         let mut group = c.benchmark_group(group_name);
         group.throughput(Throughput::Bytes(corpus.wire.len() as u64));
@@ -101,7 +108,9 @@ fn receive(c: &mut Criterion) {
             )
         });
         group.bench_function("ws-proto-stream", |b| {
-            b.iter(|| ws_proto_recv_stream(&mut MemStream::new(&corpus.wire), &mut read_buf, &mut out))
+            b.iter(|| {
+                ws_proto_recv_stream(&mut MemStream::new(&corpus.wire), &mut read_buf, &mut out)
+            })
         });
         group.bench_function("tungstenite", |b| b.iter(|| tungstenite_recv(&corpus)));
         group.bench_function("fastwebsockets", |b| {

@@ -91,8 +91,16 @@ fn send(c: &mut Criterion) {
         // Every implementation writes exactly the corpus's wire size before it is timed.
         assert_eq!(ws_proto_send(&corpus, &mut out), wire, "ws-proto");
         assert_eq!(tungstenite_send(&corpus), wire, "tungstenite");
-        assert_eq!(rt.block_on(fastwebsockets_send(&corpus)), wire, "fastwebsockets");
-        assert_eq!(rt.block_on(tokio_websockets_send(&corpus)), wire, "tokio-websockets");
+        assert_eq!(
+            rt.block_on(fastwebsockets_send(&corpus)),
+            wire,
+            "fastwebsockets"
+        );
+        assert_eq!(
+            rt.block_on(tokio_websockets_send(&corpus)),
+            wire,
+            "tokio-websockets"
+        );
 
         let mut group = c.benchmark_group(group_name);
         group.throughput(Throughput::Bytes(wire as u64));

@@ -20,10 +20,14 @@ fn main() {
             let t = std::time::Instant::now();
             for _ in 0..reps {
                 let mut hs = ServerHandshake::default();
-                let Ok(Status::Complete((_, req))) = hs.parse(std::hint::black_box(CHROMIUM), 8192, 64) else {
+                let Ok(Status::Complete((_, req))) =
+                    hs.parse(std::hint::black_box(CHROMIUM), 8192, 64)
+                else {
                     panic!("invalid request")
                 };
-                std::hint::black_box(write_accept(&req, &Accept::default(), &mut out).expect("fits"));
+                std::hint::black_box(
+                    write_accept(&req, &Accept::default(), &mut out).expect("fits"),
+                );
             }
             eprintln!("{:?} per handshake", t.elapsed() / reps as u32);
         }
@@ -34,7 +38,8 @@ fn main() {
             let mut best = std::time::Duration::MAX;
             for _ in 0..reps {
                 let t = std::time::Instant::now();
-                let mut conn = Connection::new(Role::Client, ws_proto::Config::default(), OsRandom::new());
+                let mut conn =
+                    Connection::new(Role::Client, ws_proto::Config::default(), OsRandom::new());
                 let mut pos = 0;
                 for m in &corpus.msgs {
                     let msg = match m.kind {
@@ -64,4 +69,3 @@ fn main() {
         }
     }
 }
-

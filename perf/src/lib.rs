@@ -46,7 +46,10 @@ pub struct Corpus {
 impl Corpus {
     fn new(name: &'static str, msgs: Vec<Msg>) -> Self {
         for m in msgs.iter().filter(|m| m.kind == Kind::Text) {
-            assert!(std::str::from_utf8(m.payload).is_ok(), "corpus text is UTF-8");
+            assert!(
+                std::str::from_utf8(m.payload).is_ok(),
+                "corpus text is UTF-8"
+            );
         }
         let mut rng = Lcg(0x5eed);
         let mut wire = Vec::new();
@@ -117,26 +120,48 @@ pub fn mixed() -> Corpus {
     let mut msgs = Vec::new();
     for i in 0..10_000 {
         let len = 1 + (rng.next() % 100) as usize;
-        let s = if i % 10 == 0 { text(&mut rng, len, 0.3) } else { text(&mut rng, len, 0.0) };
-        msgs.push(Msg { kind: Kind::Text, payload: leak(s.into_bytes()) });
+        let s = if i % 10 == 0 {
+            text(&mut rng, len, 0.3)
+        } else {
+            text(&mut rng, len, 0.0)
+        };
+        msgs.push(Msg {
+            kind: Kind::Text,
+            payload: leak(s.into_bytes()),
+        });
     }
     for _ in 0..1_000 {
-        msgs.push(Msg { kind: Kind::Binary, payload: leak(bytes(&mut rng, 125)) });
+        msgs.push(Msg {
+            kind: Kind::Binary,
+            payload: leak(bytes(&mut rng, 125)),
+        });
     }
     for i in 0..100 {
         let m = if i % 2 == 0 {
-            Msg { kind: Kind::Text, payload: leak(json(&mut rng, 16 << 10).into_bytes()) }
+            Msg {
+                kind: Kind::Text,
+                payload: leak(json(&mut rng, 16 << 10).into_bytes()),
+            }
         } else {
-            Msg { kind: Kind::Binary, payload: leak(bytes(&mut rng, 16 << 10)) }
+            Msg {
+                kind: Kind::Binary,
+                payload: leak(bytes(&mut rng, 16 << 10)),
+            }
         };
         msgs.push(m);
     }
     for _ in 0..4 {
-        msgs.push(Msg { kind: Kind::Binary, payload: leak(bytes(&mut rng, 1 << 20)) });
+        msgs.push(Msg {
+            kind: Kind::Binary,
+            payload: leak(bytes(&mut rng, 1 << 20)),
+        });
     }
     for _ in 0..200 {
         let len = (rng.next() % 17) as usize;
-        msgs.push(Msg { kind: Kind::Ping, payload: leak(bytes(&mut rng, len)) });
+        msgs.push(Msg {
+            kind: Kind::Ping,
+            payload: leak(bytes(&mut rng, len)),
+        });
     }
     // Fisher-Yates, then make sure the corpus ends with a data message (the peers' loops stop
     // after the last data message).
@@ -161,7 +186,13 @@ pub fn big_text() -> Corpus {
     while s.len() < 16 << 20 {
         s.push(' ');
     }
-    Corpus::new("16 MiB text", vec![Msg { kind: Kind::Text, payload: leak(s.into_bytes()) }])
+    Corpus::new(
+        "16 MiB text",
+        vec![Msg {
+            kind: Kind::Text,
+            payload: leak(s.into_bytes()),
+        }],
+    )
 }
 
 fn leak(v: Vec<u8>) -> &'static [u8] {
@@ -173,7 +204,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 16
     }
 }
@@ -183,12 +217,24 @@ fn bytes(rng: &mut Lcg, len: usize) -> Vec<u8> {
 }
 
 const ASCII_WORDS: &[&str] = &[
-    "the", "of", "and", "message", "frame", "socket", "server", "client", "data", "value",
-    "time", "a", "in", "is", "to", "with", "for", "stream", "buffer", "event",
+    "the", "of", "and", "message", "frame", "socket", "server", "client", "data", "value", "time",
+    "a", "in", "is", "to", "with", "for", "stream", "buffer", "event",
 ];
 const OTHER_WORDS: &[&str] = &[
-    "café", "über", "naïve", "Grüße", "señor", "€", "—", "日本語", "テキスト", "Привет", "мир",
-    "ελληνικά", "😀", "🚀",
+    "café",
+    "über",
+    "naïve",
+    "Grüße",
+    "señor",
+    "€",
+    "—",
+    "日本語",
+    "テキスト",
+    "Привет",
+    "мир",
+    "ελληνικά",
+    "😀",
+    "🚀",
 ];
 
 /// Prose of exactly `len` bytes; each word is non-ASCII with probability `other`.
@@ -219,7 +265,11 @@ fn json(rng: &mut Lcg, len: usize) -> String {
     s.push('[');
     while s.len() + 64 < len {
         let n = rng.next();
-        s.push_str(&format!("{{\"id\":{},\"name\":\"user{}\",\"ok\":true}},", n % 100_000, n % 977));
+        s.push_str(&format!(
+            "{{\"id\":{},\"name\":\"user{}\",\"ok\":true}},",
+            n % 100_000,
+            n % 977
+        ));
     }
     while s.len() < len - 1 {
         s.push(' ');
@@ -289,9 +339,7 @@ pub fn ws_proto_recv(buf: &mut [u8], out: &mut [u8]) -> Seen {
                 seen.bytes += d.payload.len() as u64;
                 seen.msgs += usize::from(d.ends_message);
             }
-            Some(Event::Ping(_)) => {
-                while let Ok(Some(_)) = conn.poll_transmit(out) {}
-            }
+            Some(Event::Ping(_)) => while let Ok(Some(_)) = conn.poll_transmit(out) {},
             Some(_) => {}
             None if consumed == 0 => break,
             None => {}
@@ -316,9 +364,7 @@ pub fn ws_proto_recv_stream(stream: &mut impl io::Read, buf: &mut [u8], out: &mu
                     seen.bytes += d.payload.len() as u64;
                     seen.msgs += usize::from(d.ends_message);
                 }
-                Some(Event::Ping(_)) => {
-                    while let Ok(Some(_)) = conn.poll_transmit(out) {}
-                }
+                Some(Event::Ping(_)) => while let Ok(Some(_)) = conn.poll_transmit(out) {},
                 Some(_) => {}
                 None if consumed == 0 => break,
                 None => {}
@@ -385,7 +431,11 @@ impl tokio::io::AsyncRead for MemStream<'_> {
 }
 
 impl tokio::io::AsyncWrite for MemStream<'_> {
-    fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.written += buf.len();
         Poll::Ready(Ok(buf.len()))
     }
@@ -401,5 +451,7 @@ impl tokio::io::AsyncWrite for MemStream<'_> {
 
 /// A single-threaded tokio runtime for the async peers (the streams never pend).
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().build().expect("tokio runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("tokio runtime")
 }
