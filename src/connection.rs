@@ -590,7 +590,8 @@ impl<M: MaskSource> Connection<M> {
             self.pending_http_error = None;
             return Ok(Some(n));
         }
-        if self.eof || self.close_sent {
+        // A timed-out peer is presumed gone: nothing more is written to it.
+        if self.eof || self.close_sent || self.timed_out() {
             return Ok(None);
         }
         if let Some(payload) = &self.pending_pong {

@@ -57,6 +57,8 @@ pub use frame::{FrameHeader, Opcode, Status};
 pub use mask_source::MaskSource;
 #[cfg(feature = "std")]
 pub use mask_source::OsRandom;
+#[cfg(feature = "alloc")]
+pub use message::{Message, MessageAssembler};
 pub use time::{Duration, Instant};
 
 /// Which end of the connection this machine is.

@@ -455,3 +455,16 @@ fn event_debug_is_stable_enough_for_feed() {
     let seen = feed(&mut c, &frame_from(Role::Client, Outgoing::Pong(b"p"))).unwrap();
     assert_eq!(seen, [format!("{:?}", Event::Pong(b"p"))]);
 }
+
+#[test]
+fn nothing_is_written_to_a_timed_out_peer() {
+    use ws_proto::{Config, Connection, Duration, Instant, Role, mask_source::NoMask};
+    let mut config = Config::default();
+    config.idle_timeout = Some(Duration::from_secs(1));
+    let mut s = Connection::new(Role::Server, config, NoMask);
+    s.handle_timeout(Instant::ZERO);
+    s.close(ws_proto::CloseCode::NORMAL, "").unwrap();
+    s.handle_timeout(Instant::from_millis(2000));
+    assert_eq!(s.error(), Some(ws_proto::Error::TimedOut));
+    assert_eq!(s.poll_transmit(&mut [0; 64]), Ok(None));
+}
