@@ -463,8 +463,8 @@ fn nothing_is_written_to_a_timed_out_peer() {
     config.idle_timeout = Some(Duration::from_secs(1));
     let mut s = Connection::new(Role::Server, config, NoMask);
     s.handle_timeout(Instant::ZERO);
-    s.close(ws_proto::CloseCode::NORMAL, "").unwrap();
+    s.close(CloseCode::NORMAL, "").unwrap();
     s.handle_timeout(Instant::from_millis(2000));
-    assert_eq!(s.error(), Some(ws_proto::Error::TimedOut));
+    assert_eq!(s.error(), Some(Error::TimedOut));
     assert_eq!(s.poll_transmit(&mut [0; 64]), Ok(None));
 }
