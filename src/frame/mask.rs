@@ -6,7 +6,7 @@
 //! kept for differential tests and as the reference of what masking means.
 //!
 //! The default x86-64 build may only assume SSE2, which reaches about a third of the speed of
-//! memcpy on payloads that sit in the L1 cache. Under `std`, the [`wide`] module detects AVX2
+//! memcpy on payloads that sit in the L1 cache. Under `std`, the private `wide` module detects AVX2
 //! and AVX-512 at run time and runs the *same* safe loop compiled for them; that call is the
 //! crate's only `unsafe` code. Without `std` (no run-time detection), the loop uses whatever
 //! target features the build enables (`-C target-feature`, `-C target-cpu`).
