@@ -11,11 +11,13 @@
 //! The DEFLATE implementation is `miniz_oxide` (safe Rust, `no_std` + `alloc`). It always
 //! searches a 32 KiB window, so smaller negotiated windows are enforced around it (see
 //! [`DeflateConfig::server_max_window_bits`]). Memory per connection once used: about 45 KiB to
-//! receive (32 KiB window plus decoder tables) and about 200 KiB to send.
+//! receive (32 KiB window plus decoder tables) and about 320 KiB to send (`miniz_oxide`'s
+//! hash chains and buffers), each allocated on first use.
 
 mod codec;
 mod negotiate;
 
+use alloc::boxed::Box;
 use core::fmt::{self, Write as _};
 
 pub use negotiate::{InvalidResponse, negotiate, parse_response};
@@ -52,12 +54,13 @@ pub fn max_frame_len(payload_len: usize) -> usize {
 pub struct DeflateConfig {
     /// Compression level, 0 (store only) to 9 (smallest); default 6, zlib's default.
     pub level: u8,
-    /// The server resets its compressor after every message. A server sets it to save
-    /// nothing but ratio (its compressor stays allocated); a client sets it to ask the server
-    /// to (the server must agree, or the offer fails). Default false.
+    /// The server compresses every message on its own (no LZ77 history carried over): a
+    /// worse ratio for repetitive traffic. A client sets it to ask the server for this (a
+    /// server that does not agree fails our handshake); a server sets it to do it unasked.
+    /// Default false.
     pub server_no_context_takeover: bool,
-    /// The client resets its compressor after every message. A client sets it to promise
-    /// that; a server sets it to require it. Default false.
+    /// The client compresses every message on its own. A client sets it to promise this
+    /// (and then keeps the promise); a server sets it to require it. Default false.
     pub client_no_context_takeover: bool,
     /// The largest LZ77 window (2^bits bytes, 8–15) the server compresses with. A client sets
     /// it below 15 to ask the server to use a smaller window; a server to use one itself.
@@ -206,8 +209,9 @@ pub(crate) struct DeflateState {
     pub(crate) send_bits: u8,
     /// Reset our compressor after each message.
     pub(crate) send_reset: bool,
-    /// Allocated on the first compressed send.
-    pub(crate) compressor: Option<Compressor>,
+    /// Allocated on the first compressed send (boxed: the compressor's state is large even
+    /// before it allocates its tables).
+    pub(crate) compressor: Option<Box<Compressor>>,
     /// Allocated on the first compressed message received.
     pub(crate) inflater: Option<Inflater>,
     pub(crate) rx: Option<RxMessage>,
@@ -235,7 +239,7 @@ impl DeflateState {
     pub(crate) fn compressor(&mut self) -> &mut Compressor {
         let (level, bits) = (self.level, self.send_bits);
         self.compressor
-            .get_or_insert_with(|| Compressor::new(level, bits))
+            .get_or_insert_with(|| Box::new(Compressor::new(level, bits)))
     }
 }
 
