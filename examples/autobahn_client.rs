@@ -9,6 +9,10 @@
 //! `/runCase?case=N&agent=AGENT` for every case, echoing every message, then calls
 //! `/updateReports?agent=AGENT`. Like `echo_server`, it streams each message back piece by
 //! piece as fragments instead of reassembling it.
+//!
+//! With the `deflate` feature it offers permessage-deflate
+//! (`client_no_context_takeover; client_max_window_bits`, so that a server may also ask for
+//! no context takeover or a smaller window), inflates what it receives and echoes compressed.
 
 use std::io::{self, BufWriter, ErrorKind, Read as _, Write};
 use std::net::TcpStream;
@@ -76,7 +80,17 @@ fn run(url: &str, mode: Mode) -> io::Result<Vec<u8>> {
     let mut reader = stream.try_clone()?;
     let mut writer = BufWriter::with_capacity(READ_BUF + MAX_HEADER_LEN, stream);
     let clock = StdClock::new();
-    let mut conn = Connection::client(Config::default(), OsRandom::new());
+    #[allow(unused_mut)]
+    let mut config = Config::default();
+    #[cfg(feature = "deflate")]
+    let offer = {
+        let mut deflate = ws_proto::deflate::DeflateConfig::default();
+        deflate.client_no_context_takeover = true;
+        let offer = deflate.offer();
+        config.deflate = Some(deflate);
+        offer
+    };
+    let mut conn = Connection::client(config, OsRandom::new());
     let mut buf = vec![0; READ_BUF];
     let mut filled = 0;
     let mut out = vec![0; READ_BUF + MAX_HEADER_LEN];
@@ -85,6 +99,8 @@ fn run(url: &str, mode: Mode) -> io::Result<Vec<u8>> {
 
     let request = ClientRequest {
         url,
+        #[cfg(feature = "deflate")]
+        extensions: Some(&offer),
         ..ClientRequest::default()
     };
     let n = conn
@@ -162,6 +178,10 @@ fn on_event(
         // Pings are answered by auto-pong; the reply to a close is queued by the connection.
         _ => return Ok(()),
     };
+    #[cfg(feature = "deflate")]
+    if conn.deflate_params().is_some() {
+        return echo_inflated(conn, kind, &data, mode, writer, collected);
+    }
     if mode == Mode::Collect {
         collected.extend_from_slice(data.payload);
         return Ok(());
@@ -173,6 +193,36 @@ fn on_event(
     };
     let n = conn.send(piece, out).map_err(io::Error::other)?;
     writer.write_all(&out[..n])
+}
+
+/// permessage-deflate: inflates the piece (the connection checks size and UTF-8 as it does),
+/// then collects it or echoes it as a compressed fragment.
+#[cfg(feature = "deflate")]
+fn echo_inflated(
+    conn: &mut Connection<OsRandom>,
+    kind: MessageKind,
+    data: &ws_proto::Data<'_>,
+    mode: Mode,
+    writer: &mut impl Write,
+    collected: &mut Vec<u8>,
+) -> io::Result<()> {
+    let mut inflated = Vec::new();
+    // On error the close frame is queued; the caller's loop sends it and stops.
+    if conn.inflate(data, &mut inflated).is_err() {
+        return Ok(());
+    }
+    if mode == Mode::Collect {
+        collected.extend_from_slice(&inflated);
+        return Ok(());
+    }
+    let mut frame = vec![0; ws_proto::deflate::max_frame_len(inflated.len())];
+    let piece = Outgoing::Fragment {
+        kind,
+        payload: &inflated,
+        fin: data.ends_message,
+    };
+    let n = conn.send(piece, &mut frame).map_err(io::Error::other)?;
+    writer.write_all(&frame[..n])
 }
 
 /// Writes everything the connection has queued (pong, close).

@@ -11,6 +11,9 @@
 //! [`Config`] accepts 16 MiB frames and 64 MiB messages). Pings are answered by the
 //! connection's auto-pong, and the close handshake is completed.
 //!
+//! With the `deflate` feature, permessage-deflate is accepted when the client offers it; each
+//! piece is then inflated and echoed as a compressed fragment.
+//!
 //! When a connection ends, one line goes to stdout:
 //! `closed <peer address> code=<code> reason=<reason as a Rust string literal>`, where the
 //! code is the peer's close code, 1005 for an empty close frame, or 1006 when no close frame
@@ -67,7 +70,13 @@ pub(crate) fn serve(stream: TcpStream) -> io::Result<(CloseCode, String)> {
     let mut reader = stream.try_clone()?;
     let mut writer = BufWriter::with_capacity(READ_BUF + MAX_HEADER_LEN, stream);
     let clock = StdClock::new();
-    let mut conn = Connection::server(Config::default());
+    #[allow(unused_mut)]
+    let mut config = Config::default();
+    #[cfg(feature = "deflate")]
+    {
+        config.deflate = Some(ws_proto::deflate::DeflateConfig::default());
+    }
+    let mut conn = Connection::server(config);
     let mut buf = vec![0; READ_BUF];
     let mut filled = 0;
     // Holds one echoed piece with its frame header, or a control frame, or the 101 response.
@@ -140,8 +149,20 @@ fn on_event(
 ) -> io::Result<()> {
     let (kind, data) = match event {
         Event::Request(request) => {
+            #[cfg(feature = "deflate")]
+            let deflate = conn
+                .config()
+                .deflate
+                .as_ref()
+                .and_then(|cfg| ws_proto::deflate::negotiate(request.extensions(), cfg))
+                .map(|params| params.header_value());
+            let accept = Accept {
+                #[cfg(feature = "deflate")]
+                extensions: deflate.as_deref(),
+                ..Accept::default()
+            };
             let n = conn
-                .accept(&request, &Accept::default(), out)
+                .accept(&request, &accept, out)
                 .map_err(io::Error::other)?;
             return writer.write_all(&out[..n]);
         }
@@ -154,6 +175,10 @@ fn on_event(
         // Pings are answered by auto-pong (queued for `poll_transmit`).
         _ => return Ok(()),
     };
+    #[cfg(feature = "deflate")]
+    if conn.deflate_params().is_some() {
+        return echo_inflated(conn, kind, &data, writer);
+    }
     let piece = Outgoing::Fragment {
         kind,
         payload: data.payload,
@@ -161,6 +186,30 @@ fn on_event(
     };
     let n = conn.send(piece, out).map_err(io::Error::other)?;
     writer.write_all(&out[..n])
+}
+
+/// permessage-deflate: inflates the piece (the connection checks size and UTF-8 as it does)
+/// and echoes it as a compressed fragment.
+#[cfg(feature = "deflate")]
+fn echo_inflated(
+    conn: &mut Connection,
+    kind: MessageKind,
+    data: &ws_proto::Data<'_>,
+    writer: &mut impl Write,
+) -> io::Result<()> {
+    let mut inflated = Vec::new();
+    // On error the close frame is queued; the caller's loop sends it and stops.
+    if conn.inflate(data, &mut inflated).is_err() {
+        return Ok(());
+    }
+    let mut frame = vec![0; ws_proto::deflate::max_frame_len(inflated.len())];
+    let piece = Outgoing::Fragment {
+        kind,
+        payload: &inflated,
+        fin: data.ends_message,
+    };
+    let n = conn.send(piece, &mut frame).map_err(io::Error::other)?;
+    writer.write_all(&frame[..n])
 }
 
 /// Writes everything the connection has queued (pong, close, HTTP error response).
