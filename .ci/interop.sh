@@ -3,6 +3,8 @@
 #   server role (examples/echo_server.rs): Python websockets, Python websocket-client,
 #     Node ws, headless Chromium (Debian's chromium driven by playwright-core);
 #   client role: Python websockets and Node ws servers.
+# Twice: as built by default, then with the deflate feature (permessage-deflate agreed with
+# every peer that supports it).
 # Installs the peers idempotently: apt (chromium, nodejs, npm, python3-venv) when missing,
 # pip into build/interop-venv (interop/requirements.txt), npm into interop/node_modules
 # (interop/package-lock.json).
@@ -52,4 +54,6 @@ say "peers ready ($((SECONDS - t0))s): $("$VENV/bin/python" -c 'import websocket
 t1=$SECONDS
 export INTEROP_PYTHON="$VENV/bin/python" INTEROP_NODE=node CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 cargo test --test interop -- --ignored
+# Again with permessage-deflate negotiated in both roles (the peers check it was agreed).
+cargo test --features deflate --test interop -- --ignored
 say "tests $((SECONDS - t1))s, total $((SECONDS - t0))s"

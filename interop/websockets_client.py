@@ -10,6 +10,7 @@ the first mismatch.
 """
 
 import asyncio
+import os
 import sys
 
 from websockets.asyncio.client import connect
@@ -23,8 +24,11 @@ def check(what, got, want):
 
 
 async def main(url, close_code, close_reason):
-    # Default compression offer kept: the server must decline it and still work.
+    # Default compression offer kept: the server declines it, or accepts it when built with
+    # permessage-deflate (INTEROP_DEFLATE=1).
     async with connect(url, max_size=2**25, ping_interval=None, open_timeout=10) as ws:
+        want = "permessage-deflate" if os.environ.get("INTEROP_DEFLATE") else None
+        check("extensions", ws.response.headers.get("Sec-WebSocket-Extensions"), want)
         text = "héllo ✓ from websockets"
         await ws.send(text)
         check("text echo", await ws.recv(), text)

@@ -23,12 +23,14 @@ function check(what, got, want) {
   console.log(`ok: ${what}`);
 }
 
-// Default options: ws offers permessage-deflate, which the server must decline.
+// Default options: ws offers permessage-deflate, which the server declines, or accepts when
+// built with it (INTEROP_DEFLATE=1).
 const ws = new WebSocket(url, { maxPayload: 1 << 25 });
 ws.on('error', (e) => fail(`error: ${e.message}`));
 const next = () =>
   new Promise((resolve) => ws.once('message', (data, isBinary) => resolve({ data, isBinary })));
 await once(ws, 'open');
+check('extensions', ws.extensions, process.env.INTEROP_DEFLATE ? 'permessage-deflate' : '');
 
 let m;
 const text = 'héllo ✓ from ws';

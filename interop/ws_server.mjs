@@ -9,7 +9,13 @@
 // `closed code=C reason=R` (the close frame it received).
 import { WebSocketServer } from 'ws';
 
-const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 1 << 25 });
+const wss = new WebSocketServer({
+  host: '127.0.0.1',
+  port: 0,
+  maxPayload: 1 << 25,
+  // INTEROP_DEFLATE=1: accept the client's permessage-deflate offer (ws's default is off).
+  perMessageDeflate: !!process.env.INTEROP_DEFLATE,
+});
 wss.on('listening', () => console.log(`listening ${wss.address().port}`));
 wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => {

@@ -9,6 +9,10 @@
 //! (Python `websockets`, Node `ws`), checks every byte that arrives, pings both ways, receives
 //! fragmented messages, and closes in both directions; the peer prints the close it received.
 //!
+//! Built with the `deflate` feature, both roles negotiate permessage-deflate: the echo server
+//! accepts the peers' offers, the client offers it, and the peers (told by `INTEROP_DEFLATE=1`)
+//! check that it was agreed (Node's `ws` server turns it on only then).
+//!
 //! The tests need the peers `.ci/interop.sh` installs, so they are `#[ignore]`d; that script
 //! runs them with `--ignored`. Environment: `INTEROP_PYTHON` (a Python with `websockets` and
 //! `websocket-client`, default `python3`), `INTEROP_NODE` (default `node`; the Node packages
@@ -29,6 +33,9 @@ use ws_proto::{CloseCode, Config, Connection, Event, OsRandom, Outgoing, State};
 #[allow(dead_code)]
 #[path = "../examples/echo_server.rs"]
 mod echo_server;
+
+/// Whether permessage-deflate is on in both roles (the `deflate` feature).
+const DEFLATE: bool = cfg!(feature = "deflate");
 
 /// How long any single step (a peer run, a message) may take.
 const STEP: Duration = Duration::from_secs(90);
@@ -61,6 +68,7 @@ impl Peer {
             .arg(interop_dir().join(script))
             .args(args)
             .current_dir(interop_dir())
+            .env("INTEROP_DEFLATE", if DEFLATE { "1" } else { "" })
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -231,6 +239,17 @@ struct Client {
     frames: usize,
 }
 
+/// The client's configuration: permessage-deflate offered with the `deflate` feature.
+fn client_config() -> Config {
+    #[allow(unused_mut)]
+    let mut config = Config::default();
+    #[cfg(feature = "deflate")]
+    {
+        config.deflate = Some(ws_proto::deflate::DeflateConfig::default());
+    }
+    config
+}
+
 impl Client {
     fn connect(addr: SocketAddr, path: &str) -> Self {
         let sock = TcpStream::connect(addr).expect("connect");
@@ -238,7 +257,7 @@ impl Client {
         sock.set_read_timeout(Some(STEP)).expect("timeout");
         let mut c = Self {
             sock,
-            conn: Connection::client(Config::default(), OsRandom::new()),
+            conn: Connection::client(client_config(), OsRandom::new()),
             buf: vec![0; 64 * 1024],
             filled: 0,
             out: vec![0; 256 * 1024],
@@ -246,8 +265,12 @@ impl Client {
             frames: 0,
         };
         let url = format!("ws://{addr}{path}");
+        #[cfg(feature = "deflate")]
+        let offer = ws_proto::deflate::DeflateConfig::default().offer();
         let request = ClientRequest {
             url: &url,
+            #[cfg(feature = "deflate")]
+            extensions: Some(&offer),
             ..ClientRequest::default()
         };
         let n = c.conn.connect(&request, &mut c.out).expect("request fits");
@@ -258,7 +281,15 @@ impl Client {
             let consumed = read.consumed;
             match read.event {
                 Ok(Some(Event::Opened(accepted))) => {
-                    assert_eq!(accepted.extensions, None, "no extension was offered");
+                    if DEFLATE {
+                        let agreed = accepted.extensions.unwrap_or_default();
+                        assert!(agreed.starts_with("permessage-deflate"), "{agreed:?}");
+                        eprintln!("[client] permessage-deflate agreed: {agreed:?}");
+                        #[cfg(feature = "deflate")]
+                        assert!(c.conn.deflate_params().is_some());
+                    } else {
+                        assert_eq!(accepted.extensions, None, "no extension was offered");
+                    }
                     c.drop_front(consumed);
                     return c;
                 }
@@ -320,10 +351,20 @@ impl Client {
             let consumed = read.consumed;
             let got = match read.event {
                 Ok(Some(event)) => {
-                    if let Some((_, data)) = event.as_data() {
+                    #[allow(unused_mut)]
+                    let mut inflated = None;
+                    if let Some((_kind, data)) = event.as_data() {
                         self.frames += usize::from(data.ends_frame);
+                        #[cfg(feature = "deflate")]
+                        if data.compressed {
+                            let mut piece = Vec::new();
+                            self.conn.inflate(&data, &mut piece).expect("inflate");
+                            let last = data.ends_message;
+                            inflated = Some(self.assembler.push_bytes(_kind, &piece, last));
+                        }
                     }
-                    self.assembler.push(&event).map(|m| {
+                    let message = inflated.unwrap_or_else(|| self.assembler.push(&event));
+                    message.map(|m| {
                         let frames = std::mem::take(&mut self.frames);
                         Got::Msg(m, frames)
                     })
