@@ -71,9 +71,12 @@ pub fn run(data: &[u8]) {
                     if let Some(p) = a.protocol {
                         assert!(PROTOCOLS.contains(&p), "protocol {p:?} was not offered");
                     }
+                    // Extension names match ASCII case-insensitively, as in the crate's
+                    // handshake and deflate negotiation (subprotocols match exactly).
                     for ext in a.extension_list() {
+                        let offered = ["permessage-deflate", "x-webkit-deflate-frame"];
                         assert!(
-                            ["permessage-deflate", "x-webkit-deflate-frame"].contains(&ext.name),
+                            offered.iter().any(|o| o.eq_ignore_ascii_case(ext.name)),
                             "extension {:?} was not offered",
                             ext.name
                         );
