@@ -167,7 +167,7 @@ def path_table(r, root, kind, out):
             if cell is None:
                 continue
             ns, nbytes = cell
-            per_frame = ns / frames if frames else None
+            per_frame = ns / frames if frames and frames > 1 else None
             speedup = ns / ws[0] if ws else None
             out.append(
                 f"| {f} | {fmt_time(ns)} | {fmt_gbs(gbs(ns, nbytes))} | "

@@ -69,6 +69,19 @@ impl MaskSource for OsRandom {
             self.used = self.used.saturating_add(1);
         }
     }
+
+    /// Four bytes straight from the pool when it has them (one per frame a client sends).
+    #[inline]
+    fn mask_key(&mut self) -> [u8; 4] {
+        let end = self.used.saturating_add(4);
+        if let Some(&[a, b, c, d]) = self.pool.get(self.used..end) {
+            self.used = end;
+            return [a, b, c, d];
+        }
+        let mut key = [0; 4];
+        self.fill(&mut key);
+        key
+    }
 }
 
 /// A source of all-zero bytes: for servers (which never request a key) and deterministic
@@ -80,5 +93,27 @@ pub struct NoMask;
 impl MaskSource for NoMask {
     fn fill(&mut self, buf: &mut [u8]) {
         buf.fill(0);
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_random_keys_are_the_pool_in_order() {
+        let mut a = OsRandom::new();
+        let _ = a.mask_key(); // fills the pool
+        let mut b = a.clone();
+        // The rest of this pool (63 keys), as keys and as bytes: the same stream.
+        for _ in 0..63 {
+            let mut bytes = [0; 4];
+            b.fill(&mut bytes);
+            assert_eq!(a.mask_key(), bytes);
+        }
+        // The pool is used up: the next key refills it.
+        assert_eq!(a.used, a.pool.len());
+        let _ = a.mask_key();
+        assert_eq!(a.used, 4);
     }
 }
