@@ -13,6 +13,30 @@ fn main() {
     let reps: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1);
     let mut out = vec![0u8; 1024];
     match args.get(1).map(String::as_str) {
+        Some("utf8") => {
+            // The validator alone over the corpus's text payloads, without unmasking.
+            let texts: Vec<&[u8]> = corpus
+                .msgs
+                .iter()
+                .filter(|m| m.kind == ws_proto_perf::Kind::Text)
+                .map(|m| m.payload)
+                .collect();
+            let bytes: usize = texts.iter().map(|t| t.len()).sum();
+            let mut best = std::time::Duration::MAX;
+            for _ in 0..reps {
+                let t = std::time::Instant::now();
+                for text in &texts {
+                    let mut v = ws_proto::utf8::Utf8Validator::new();
+                    v.feed(std::hint::black_box(text)).expect("valid");
+                    v.finish().expect("valid");
+                }
+                best = best.min(t.elapsed());
+            }
+            eprintln!(
+                "best of {reps}: {best:?} = {:.2} GB/s",
+                bytes as f64 / best.as_nanos() as f64
+            );
+        }
         Some("handshake") => {
             use ws_proto::Status;
             use ws_proto::handshake::{Accept, ServerHandshake, write_accept};
