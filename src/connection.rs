@@ -459,6 +459,11 @@ impl<M: MaskSource> Connection<M> {
     /// [`SendError::BufferTooSmall`] with the size needed, or [`SendError::Misuse`] when the
     /// frame may not be sent now. Nothing is written and the state is unchanged on error.
     pub fn send(&mut self, msg: Outgoing<'_>, out: &mut [u8]) -> Result<usize, SendError> {
+        // A whole message cannot go out while a fragmented one is open: it would silently
+        // become that message's last fragment.
+        if matches!(msg, Outgoing::Text(_) | Outgoing::Binary(_)) && self.sending.is_some() {
+            return Err(ApiMisuse::MessageInProgress.into());
+        }
         let (kind, payload, fin) = msg.split();
         #[cfg(feature = "deflate")]
         {

@@ -114,6 +114,8 @@ pub enum ApiMisuse {
     ControlPayloadTooLong,
     /// A data frame of the other kind while a fragmented message is open.
     MessageKindMismatch,
+    /// A whole message while a fragmented message is still open (finish it first).
+    MessageInProgress,
     /// `send_in_place` for a fragment of a compressed message: compressing needs `send`.
     #[cfg(feature = "deflate")]
     CompressedInPlace,
@@ -138,6 +140,7 @@ impl fmt::Display for ApiMisuse {
             Self::CompressedInPlace => {
                 f.write_str("a compressed message cannot be continued in place")
             }
+            Self::MessageInProgress => f.write_str("a fragmented message is still open"),
             Self::MessageKindMismatch => {
                 f.write_str("a fragmented message of the other kind is still open")
             }

@@ -663,3 +663,36 @@ fn send_header_is_for_servers() {
         Err(SendError::Misuse(ApiMisuse::ClientMustMask))
     );
 }
+
+#[test]
+fn a_whole_message_cannot_interrupt_a_fragmented_one() {
+    let mut c = client();
+    let mut out = [0u8; 64];
+    c.send(
+        Outgoing::Fragment {
+            kind: Text,
+            payload: b"ab",
+            fin: false,
+        },
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(
+        c.send(Outgoing::Text("whole"), &mut out),
+        Err(SendError::Misuse(ApiMisuse::MessageInProgress))
+    );
+    assert_eq!(
+        c.send(Outgoing::Binary(b"whole"), &mut out),
+        Err(SendError::Misuse(ApiMisuse::MessageInProgress))
+    );
+    c.send(
+        Outgoing::Fragment {
+            kind: Text,
+            payload: b"cd",
+            fin: true,
+        },
+        &mut out,
+    )
+    .unwrap();
+    c.send(Outgoing::Text("whole"), &mut out).unwrap();
+}
