@@ -154,8 +154,6 @@ struct InFrame {
     remaining: u64,
     /// Mask phase of the next payload byte.
     phase: u8,
-    /// No piece of this frame has been delivered yet.
-    first_piece: bool,
 }
 
 /// The fragmented message being received.
@@ -767,7 +765,6 @@ impl<M: MaskSource> Connection<M> {
                 remaining,
                 // A phase is always below 4.
                 phase: u8::try_from(phase).unwrap_or(0),
-                first_piece: false,
                 ..frame
             })
         };
@@ -785,7 +782,6 @@ impl<M: MaskSource> Connection<M> {
             MessageKind::Text => Event::Text(data),
             MessageKind::Binary => Event::Binary(data),
         };
-        let _ = frame.first_piece;
         Ok((pos.saturating_add(take), Some(event)))
     }
 
@@ -912,9 +908,8 @@ impl<M: MaskSource> Connection<M> {
             self.header_len = u8::try_from(end).unwrap_or(0);
             let buffered = self.header.get(..end).unwrap_or_default();
             match FrameHeader::decode(buffered)? {
-                Status::Complete((len, header)) => {
+                Status::Complete((_, header)) => {
                     self.header_len = 0;
-                    let _ = len;
                     return Ok(Some((used, header)));
                 }
                 Status::Partial if take == 0 => return Ok(None),
@@ -943,7 +938,6 @@ impl<M: MaskSource> Connection<M> {
             mask: h.mask,
             remaining: h.payload_len,
             phase: 0,
-            first_piece: true,
         };
         if h.opcode.is_control() {
             // RFC 7692 §6.1: RSV1 only on the first frame of a data message.
