@@ -183,6 +183,13 @@ impl Utf8Validator {
     }
 }
 
+/// Whether `bytes` is a whole valid UTF-8 string: the ASCII shortcut for short ones, then
+/// `simdutf8`.
+#[inline(always)]
+pub(crate) fn is_valid(bytes: &[u8]) -> bool {
+    (bytes.len() < SHORT && is_ascii_short(bytes)) || simdutf8::basic::from_utf8(bytes).is_ok()
+}
+
 /// Whether `bytes` (under [`SHORT`] bytes) is ASCII: the high bits of all its 8-byte words
 /// at once.
 #[inline(always)]

@@ -207,6 +207,25 @@ proptest! {
     }
 
     #[test]
+    fn read_all_gives_the_events_of_read_one_by_one(
+        ops in proptest::collection::vec(op(), 1..24),
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..3),
+        cuts in proptest::collection::vec(any::<usize>(), 0..8),
+        client in any::<bool>(),
+    ) {
+        let from = if client { Role::Client } else { Role::Server };
+        let (mut wire, _) = encode_ops(from, &ops);
+        for (at, x) in flips {
+            let i = at % wire.len();
+            wire[i] ^= x;
+        }
+        let one_by_one = receive_with(from.peer(), &wire, &cuts, false);
+        let all = receive_with(from.peer(), &wire, &cuts, true);
+        // The same pieces in the same order, the same error, the same bytes to send.
+        prop_assert_eq!(all, one_by_one);
+    }
+
+    #[test]
     fn fast_mask_equals_byte_loop(
         data in proptest::collection::vec(any::<u8>(), 0..600),
         key in any::<[u8; 4]>(),
@@ -264,6 +283,33 @@ proptest! {
         let result = result.and_then(|()| v.finish());
         prop_assert_eq!(result.is_ok(), expected.is_ok());
     }
+}
+
+/// Feeds `wire` cut at `cuts` to a connection of `role`, through `handle_read` one event at a
+/// time (`all == false`) or `handle_read_all`; stops at the first error. Returns the events
+/// and what the connection queued to send (pongs, the close frame).
+fn receive_with(role: Role, wire: &[u8], cuts: &[usize], all: bool) -> (Vec<Ev>, Vec<u8>) {
+    let mut conn = Connection::new(role, Config::default(), TestMask(11));
+    let mut reader = Reader::default();
+    let mut events = Vec::new();
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
+    points.sort_unstable();
+    let mut start = 0;
+    for p in points.into_iter().chain([wire.len()]) {
+        let chunk = &wire[start..p];
+        let evs = if all {
+            reader.feed_all(&mut conn, chunk)
+        } else {
+            reader.feed(&mut conn, chunk)
+        };
+        let failed = evs.iter().any(|e| matches!(e, Ev::Error(_)));
+        events.extend(evs);
+        start = p;
+        if failed {
+            break;
+        }
+    }
+    (events, drain_transmit(&mut conn))
 }
 
 /// Like `receive`, but tolerates leftover input after an error.

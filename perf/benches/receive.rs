@@ -14,7 +14,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use ws_proto_perf::{Corpus, MemStream, Seen, runtime, ws_proto_recv, ws_proto_recv_stream};
+use ws_proto_perf::{
+    Corpus, MemStream, Seen, runtime, ws_proto_recv, ws_proto_recv_all, ws_proto_recv_stream,
+};
 
 fn tungstenite_recv(corpus: &Corpus) -> Seen {
     use tungstenite::Message;
@@ -89,6 +91,7 @@ fn receive(c: &mut Criterion) {
         let mut read_buf = vec![0u8; 128 << 10];
         // Every implementation must see the whole corpus before it is timed.
         ws_proto_recv(&mut corpus.wire.clone(), &mut out).check(&corpus, "ws-proto");
+        ws_proto_recv_all(&mut corpus.wire.clone(), &mut out).check(&corpus, "ws-proto-all");
         ws_proto_recv_stream(&mut MemStream::new(&corpus.wire), &mut read_buf, &mut out)
             .check(&corpus, "ws-proto-stream");
         tungstenite_recv(&corpus).check(&corpus, "tungstenite");
@@ -111,6 +114,18 @@ fn receive(c: &mut Criterion) {
                     in_place.copy_from_slice(&corpus.wire);
                     let start = Instant::now();
                     black_box(ws_proto_recv(&mut in_place, &mut out));
+                    total += start.elapsed();
+                }
+                total
+            })
+        });
+        group.bench_function("ws-proto-all", |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    in_place.copy_from_slice(&corpus.wire);
+                    let start = Instant::now();
+                    black_box(ws_proto_recv_all(&mut in_place, &mut out));
                     total += start.elapsed();
                 }
                 total

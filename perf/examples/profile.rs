@@ -81,13 +81,18 @@ fn main() {
             let per_frame = best.as_nanos() as f64 / corpus.frames() as f64;
             eprintln!("best of {reps}: {best:?} = {per_frame:.2} ns/frame");
         }
-        _ => {
+        mode => {
+            let all = mode == Some("receive-all");
             let mut best = std::time::Duration::MAX;
             let mut buf = corpus.wire.clone();
             for _ in 0..reps {
                 buf.copy_from_slice(&corpus.wire);
                 let t = std::time::Instant::now();
-                let seen = ws_proto_perf::ws_proto_recv(&mut buf, &mut out);
+                let seen = if all {
+                    ws_proto_perf::ws_proto_recv_all(&mut buf, &mut out)
+                } else {
+                    ws_proto_perf::ws_proto_recv(&mut buf, &mut out)
+                };
                 best = best.min(t.elapsed());
                 seen.check(&corpus, "ws-proto");
             }

@@ -349,6 +349,30 @@ pub fn ws_proto_recv(buf: &mut [u8], out: &mut [u8]) -> Seen {
     seen
 }
 
+/// The same corpus through [`Connection::handle_read_all`](ws_proto::Connection::handle_read_all):
+/// every event of the buffer in one call.
+pub fn ws_proto_recv_all(buf: &mut [u8], out: &mut [u8]) -> Seen {
+    use ws_proto::{Connection, Event, Role, mask_source::NoMask};
+    let mut conn = Connection::new(Role::Server, ws_proto::Config::default(), NoMask);
+    let mut seen = Seen::default();
+    let mut pings = 0usize;
+    let used = conn
+        .handle_read_all(buf, |event| match event {
+            Event::Text(d) | Event::Binary(d) => {
+                seen.bytes += d.payload.len() as u64;
+                seen.msgs += usize::from(d.ends_message);
+            }
+            Event::Ping(_) => pings += 1,
+            _ => {}
+        })
+        .expect("valid corpus");
+    assert_eq!(used, buf.len(), "the corpus holds whole frames");
+    // Auto-pong keeps the latest ping's pong; send it as a server would after the batch.
+    while let Ok(Some(_)) = conn.poll_transmit(out) {}
+    std::hint::black_box(pings);
+    seen
+}
+
 /// The same loop fed from a stream through a fixed read buffer of `buf.len()` bytes, the way
 /// a server reads a socket: read, handle events, move the unconsumed rest to the front.
 pub fn ws_proto_recv_stream(stream: &mut impl io::Read, buf: &mut [u8], out: &mut [u8]) -> Seen {

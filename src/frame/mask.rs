@@ -45,6 +45,41 @@ pub fn apply(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
     next_phase
 }
 
+/// [`apply`] at phase 0 for a small buffer (a frame with a one-byte length), always inlined,
+/// and whether the unmasked bytes are all ASCII: the receive loop for runs of small frames,
+/// where a call, or a second pass for the UTF-8 check, would cost as much as the XOR.
+#[inline(always)]
+pub(crate) fn apply_small_is_ascii(buf: &mut [u8], key: [u8; 4]) -> bool {
+    let p32 = u32::from_ne_bytes(key);
+    let p64 = repeat64(key);
+    let p128 = u128::from(p64).wrapping_mul(1 << 64 | 1);
+    let (blocks, tail) = buf.as_chunks_mut::<16>();
+    let mut acc = 0u128;
+    for block in blocks {
+        let x = u128::from_ne_bytes(*block) ^ p128;
+        *block = x.to_ne_bytes();
+        acc |= x;
+    }
+    // Steps of 8 and 4 bytes keep the key in phase for the last 0 to 3 bytes.
+    let (w, rest) = tail.split_at_mut(tail.len() & 8);
+    if let Ok(w) = <&mut [u8; 8]>::try_from(w) {
+        let x = u64::from_ne_bytes(*w) ^ p64;
+        *w = x.to_ne_bytes();
+        acc |= u128::from(x);
+    }
+    let (w, rest) = rest.split_at_mut(rest.len() & 4);
+    if let Ok(w) = <&mut [u8; 4]>::try_from(w) {
+        let x = u32::from_ne_bytes(*w) ^ p32;
+        *w = x.to_ne_bytes();
+        acc |= u128::from(x);
+    }
+    for (b, k) in rest.iter_mut().zip(key) {
+        *b ^= k;
+        acc |= u128::from(*b);
+    }
+    acc & u128::from_ne_bytes([0x80; 16]) == 0
+}
+
 /// [`apply`] at phase 0 for buffers of [`WIDE`] bytes or more.
 #[inline(never)]
 fn xor_wide(buf: &mut [u8], key: [u8; 4]) {
@@ -325,6 +360,30 @@ mod tests {
                     apply_bytewise(&mut b, key, phase)
                 );
                 assert_eq!(a, b, "len {len} phase {phase}");
+            }
+        }
+    }
+
+    #[test]
+    fn small_unmask_matches_bytewise_and_sees_non_ascii() {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        for len in 0..=125_usize {
+            for high in [
+                None,
+                Some(0),
+                Some(len / 2),
+                Some(len.saturating_sub(1_usize)),
+            ] {
+                let mut data: std::vec::Vec<u8> = (0..len).map(|i| (i % 128) as u8).collect();
+                if let Some(at) = high.filter(|&at| at < len) {
+                    data[at] = 0xc3;
+                }
+                let ascii = data.is_ascii();
+                apply_bytewise(&mut data, key, 0); // masked, as on the wire
+                let mut fast = data.clone();
+                apply_bytewise(&mut data, key, 0);
+                assert_eq!(apply_small_is_ascii(&mut fast, key), ascii, "len {len}");
+                assert_eq!(fast, data, "len {len}");
             }
         }
     }

@@ -149,6 +149,25 @@ impl Reader {
     }
 }
 
+impl Reader {
+    /// Like [`feed`](Self::feed), through `handle_read_all`: appends `chunk`, decodes every
+    /// event the buffer holds in one call, drops what it used.
+    pub fn feed_all<M: MaskSource>(&mut self, conn: &mut Connection<M>, chunk: &[u8]) -> Vec<Ev> {
+        self.buf.extend_from_slice(chunk);
+        self.calls += 1;
+        let mut events = Vec::new();
+        let len = self.buf.len();
+        match conn.handle_read_all(&mut self.buf, |e| events.push(Ev::from_event(&e))) {
+            Ok(used) => {
+                assert!(used <= len, "used more than given");
+                self.buf.drain(..used);
+            }
+            Err(e) => events.push(Ev::Error(e)),
+        }
+        events
+    }
+}
+
 /// Drains `poll_transmit` into a byte vector.
 pub fn drain_transmit<M: MaskSource>(conn: &mut Connection<M>) -> Vec<u8> {
     let mut out = Vec::new();
