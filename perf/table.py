@@ -146,7 +146,7 @@ def unmask_table(r, out):
     return all_ok
 
 
-PATH_ORDER = ["ws-proto", "ws-proto-stream", "tungstenite", "fastwebsockets", "tokio-websockets", "xor-pass", "memcpy"]
+PATH_ORDER = ["ws-proto", "ws-proto-all", "ws-proto-stream", "tungstenite", "fastwebsockets", "tokio-websockets", "xor-pass", "memcpy"]
 
 
 def path_table(r, root, kind, out):
@@ -176,17 +176,25 @@ def path_table(r, root, kind, out):
         out.append("")
         if kind != "receive" or ws is None:
             continue
+        # Targets are judged on ws-proto's faster receive API for the corpus (`handle_read`
+        # one event per call, or `handle_read_all`), named in the target line.
+        best_name, best = min(
+            ((f, r[(group, f, "")]) for f in ("ws-proto", "ws-proto-all") if (group, f, "") in r),
+            key=lambda x: x[1][0],
+        )
+        peers = [r[(group, f, "")][0] for f in ("tungstenite", "fastwebsockets", "tokio-websockets") if (group, f, "") in r]
         if group.endswith("1M-16B") and frames:
-            v = ws[0] / frames
-            targets[f"receive: ≤ 6 ns per 16-byte frame (ws-proto {v:.1f} ns)"] = v <= 6.0
+            v = best[0] / frames
+            vs_peer = f"; {min(peers) / best[0]:.1f}× faster than the fastest peer" if peers else ""
+            targets[f"receive: ≤ 6 ns per 16-byte frame ({best_name} {v:.1f} ns{vs_peer})"] = v <= 6.0
         xor = r.get((group, "xor-pass", ""))
         if group.endswith("mixed") and xor:
-            v = xor[0] / ws[0]
-            targets[f"mixed corpus: ≥ 0.9× the in-place XOR pass (ws-proto {v:.2f}×)"] = v >= 0.9
+            v = xor[0] / best[0]
+            targets[f"mixed corpus: ≥ 0.9× the in-place XOR pass ({best_name} {v:.2f}×)"] = v >= 0.9
         mc = r.get((group, "memcpy", ""))
         if group.endswith("16MiB-text") and mc:
-            v = mc[0] / ws[0]
-            targets[f"16 MiB text: ≥ 0.8× memcpy (ws-proto {v:.2f}×)"] = v >= 0.8
+            v = mc[0] / best[0]
+            targets[f"16 MiB text: ≥ 0.8× memcpy ({best_name} {v:.2f}×)"] = v >= 0.8
     return targets
 
 

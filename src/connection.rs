@@ -993,13 +993,17 @@ impl<M: MaskSource> Connection<M> {
             if rest.len() < end {
                 break;
             }
-            let (frame, tail) = core::mem::take(&mut rest).split_at_mut(end);
-            rest = tail;
-            let (head, payload) = frame.split_at_mut(header_len);
+            let (head, after_head) = core::mem::take(&mut rest).split_at_mut(header_len);
+            let len = usize::from(len);
+            // Unmasked with the next frame's bytes in reach (left as they are).
             let ascii = match head.get(2..6) {
-                Some(&[k0, k1, k2, k3]) => mask::apply_small_is_ascii(payload, [k0, k1, k2, k3]),
-                _ => payload.is_ascii(),
+                Some(&[k0, k1, k2, k3]) => {
+                    mask::apply_small_is_ascii(after_head, len, [k0, k1, k2, k3])
+                }
+                _ => after_head.get(..len).is_some_and(<[u8]>::is_ascii),
             };
+            let (payload, tail) = after_head.split_at_mut(len);
+            rest = tail;
             if text && !ascii && !utf8::is_valid(payload) {
                 return Err(ProtocolError::InvalidUtf8);
             }
