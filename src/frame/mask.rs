@@ -23,7 +23,7 @@ const ALIGN: usize = 64;
 
 /// Below this length, the vector loop runs unaligned: the head steps cost more than the
 /// cache-line splits they avoid.
-const ALIGN_FROM: usize = 4096;
+const ALIGN_FROM: usize = 512;
 
 /// XORs `buf` in place with `key`, starting at key byte `phase % 4`, and returns the phase
 /// for the byte after `buf`.
