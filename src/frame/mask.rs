@@ -421,7 +421,7 @@ mod tests {
         let lengths: &[usize] = if cfg!(miri) {
             &[0, 1, 31, 32, 63, 64, 65, 127, 255, 256, 300]
         } else {
-            &[255, 256, 257, 1000, 4096, 4099, 70_001]
+            &[255, 256, 257, 511, 512, 513, 1000, 4096, 4099, 70_001]
         };
         let short = if cfg!(miri) { 0..0 } else { 0..140 };
         for len in short.chain(lengths.iter().copied()) {
@@ -441,7 +441,7 @@ mod tests {
         let lengths: &[usize] = if cfg!(miri) {
             &[0, 1, 5, 64, 65, 130]
         } else {
-            &[0, 1, 5, 31, 32, 63, 64, 65, 127, 128, 200, 257, 1000, 4099]
+            &[0, 1, 5, 31, 32, 63, 64, 65, 127, 128, 200, 257, 511, 512, 513, 1000, 4099]
         };
         for &len in lengths {
             for offset in (0..64).step_by(if cfg!(miri) { 5 } else { 1 }) {
