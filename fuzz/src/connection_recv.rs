@@ -177,6 +177,46 @@ pub fn deliver(input: &Input<'_>, chunks: &[&[u8]]) -> Outcome {
     out
 }
 
+/// Like [`deliver`], through `handle_read_all`: one call per chunk, then the output drained.
+pub fn deliver_all(input: &Input<'_>, chunks: &[&[u8]]) -> Outcome {
+    let mut conn = Connection::new(input.role, input.config.clone(), CounterMask(7));
+    let mut out = Outcome::default();
+    let mut buf: Vec<u8> = Vec::new();
+    for chunk in chunks {
+        buf.extend_from_slice(chunk);
+        let len = buf.len();
+        let (rec, pings) = (&mut out.rec, &mut out.pings);
+        let result = conn.handle_read_all(&mut buf, |ev| {
+            if let ws_proto::Event::Ping(p) = ev {
+                pings.push(p.to_vec());
+            }
+            rec.record(&ev);
+        });
+        out.calls += 1;
+        match result {
+            Ok(used) => {
+                assert!(used <= len, "used {used} of {len}");
+                buf.drain(..used);
+            }
+            Err(e) => {
+                assert_eq!(conn.error(), Some(e));
+                out.error = Some(e);
+            }
+        }
+        drain_tx(&mut conn, input.tx_size, &mut out.tx);
+        if out.error.is_some() {
+            // Sticky: the same error again, nothing delivered.
+            let again = conn.handle_read_all(&mut buf, |ev| panic!("event after error: {ev:?}"));
+            assert_eq!(again.err(), out.error);
+            break;
+        }
+    }
+    out.final_state = Some(conn.state());
+    out.eof_code = Some(conn.handle_eof());
+    drain_tx(&mut conn, input.tx_size, &mut out.tx);
+    out
+}
+
 /// Checks that what we wrote is a valid stream for the peer: pongs echo pings, at most one
 /// close, last, with the expected code.
 fn check_tx(input: &Input<'_>, o: &Outcome) {
@@ -258,6 +298,29 @@ pub fn run(data: &[u8]) {
     }
     assert_eq!(whole.final_state, split.final_state);
     assert_eq!(whole.eof_code, split.eof_code);
+
+    // `handle_read_all` over the same chunks: the events of `handle_read` one by one. (Its
+    // output may differ: with several pings in one call, only the last one's pong is sent.)
+    let all = deliver_all(&input, &chunks);
+    check_tx(&input, &all);
+    assert_eq!(all.error, split.error, "handle_read_all: error differs");
+    assert_eq!(
+        all.rec.events, split.rec.events,
+        "handle_read_all: events differ"
+    );
+    assert_eq!(
+        all.rec.open_bytes(),
+        split.rec.open_bytes(),
+        "handle_read_all: open message differs"
+    );
+    assert_eq!(
+        all.final_state, split.final_state,
+        "handle_read_all: state differs"
+    );
+    assert_eq!(
+        all.eof_code, split.eof_code,
+        "handle_read_all: EOF code differs"
+    );
     check_tx(&input, &whole);
     check_tx(&input, &split);
 }
