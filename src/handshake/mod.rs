@@ -44,23 +44,74 @@ pub const WEBSOCKET_VERSION: &str = "13";
 /// ```
 #[must_use]
 pub fn accept_key(key: &[u8]) -> [u8; 28] {
-    use base64ct::Encoding as _;
     let mut sha = sha1_smol::Sha1::new();
     sha.update(key);
     sha.update(GUID);
-    let digest = sha.digest().bytes();
-    let mut out = [0; 28];
-    // 20 bytes always encode to exactly 28 characters.
-    let _ = base64ct::Base64::encode(&digest, &mut out);
+    encode_digest(&sha.digest().bytes())
+}
+
+/// The standard base64 alphabet (RFC 4648 §4).
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// The base64 character for the low 6 bits of `v`.
+fn base64_char(v: u32) -> u8 {
+    // `v & 63` is always in range.
+    BASE64
+        .get(usize::try_from(v & 63).unwrap_or_default())
+        .copied()
+        .unwrap_or(b'=')
+}
+
+/// Base64 of a SHA-1 digest: 20 bytes always encode to 28 characters, the last one padding.
+/// (The digest is public, so unlike base64ct this need not run in constant time.)
+fn encode_digest(digest: &[u8; 20]) -> [u8; 28] {
+    let mut input = [0; 21];
+    if let Some(front) = input.get_mut(..20) {
+        front.copy_from_slice(digest);
+    }
+    let mut out = [b'='; 28];
+    let (groups, _) = input.as_chunks::<3>();
+    let (quads, _) = out.as_chunks_mut::<4>();
+    for (&[a, b, c], quad) in groups.iter().zip(quads.iter_mut()) {
+        let n = (u32::from(a) << 16) | (u32::from(b) << 8) | u32::from(c);
+        *quad = [
+            base64_char(n >> 18),
+            base64_char(n >> 12),
+            base64_char(n >> 6),
+            base64_char(n),
+        ];
+    }
+    // The 21st input byte was padding: its character is `=`.
+    if let Some(last) = out.last_mut() {
+        *last = b'=';
+    }
     out
 }
 
+/// The value of a base64 character (standard alphabet), or `None`.
+const fn base64_value(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c.wrapping_sub(b'A')),
+        b'a'..=b'z' => Some(c.wrapping_sub(b'a').wrapping_add(26)),
+        b'0'..=b'9' => Some(c.wrapping_sub(b'0').wrapping_add(52)),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
 /// Whether `key` (already trimmed) is the base64 encoding of exactly 16 bytes, as
-/// `Sec-WebSocket-Key` must be (RFC 6455 §4.1).
+/// `Sec-WebSocket-Key` must be (RFC 6455 §4.1): 22 characters, the last of which carries no
+/// bits beyond the 16th byte (canonical, as base64ct requires), and `==`.
 fn is_valid_key(key: &[u8]) -> bool {
-    use base64ct::Encoding as _;
-    let mut raw = [0; 16];
-    key.len() == 24 && base64ct::Base64::decode(key, &mut raw).is_ok_and(|r| r.len() == 16)
+    let Some((data, b"==")) = key.split_at_checked(22) else {
+        return false;
+    };
+    let Some((&last, front)) = data.split_last() else {
+        return false;
+    };
+    front.iter().all(|&c| base64_value(c).is_some())
+        && base64_value(last).is_some_and(|v| v & 0x0f == 0)
 }
 
 // ---- errors -------------------------------------------------------------------------------
@@ -282,10 +333,12 @@ impl HeadScanner {
         }
         let limit = input.len().min(max_len);
         let window = input.get(..limit).unwrap_or_default();
-        for (i, &b) in window.iter().enumerate().skip(start) {
-            if b != b'\n' {
-                continue;
-            }
+        let mut from = start;
+        while let Some(i) = window
+            .get(from..)
+            .and_then(find_lf)
+            .map(|at| at.saturating_add(from))
+        {
             let before = window.get(..i).unwrap_or_default();
             if !before.ends_with(b"\r") {
                 return Err(HandshakeErrorKind::Malformed.into());
@@ -293,6 +346,7 @@ impl HeadScanner {
             if before.ends_with(b"\r\n\r") {
                 return Ok(Some(i.saturating_add(1)));
             }
+            from = i.saturating_add(1);
         }
         self.scanned = u32::try_from(limit.max(start)).unwrap_or(0);
         if input.len() >= max_len {
@@ -300,6 +354,26 @@ impl HeadScanner {
         }
         Ok(None)
     }
+}
+
+/// The position of the first LF in `s`, eight bytes at a time.
+fn find_lf(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const LFS: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    let (words, tail) = s.as_chunks::<8>();
+    for (n, word) in words.iter().enumerate() {
+        // A zero byte where `word` has an LF; the lowest flagged byte is exact (borrows only
+        // flag bytes above a real zero).
+        let x = u64::from_le_bytes(*word) ^ LFS;
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            let byte = usize::try_from(found.trailing_zeros() / 8).unwrap_or_default();
+            return Some(n.saturating_mul(8).saturating_add(byte));
+        }
+    }
+    let at = tail.iter().position(|&b| b == b'\n')?;
+    Some(words.len().saturating_mul(8).saturating_add(at))
 }
 
 /// Maps an httparse failure on a complete head.
@@ -462,7 +536,9 @@ fn list_items(value: &[u8]) -> ListItems<'_> {
 
 /// Whether a comma-separated value has `token` among its elements (case-insensitive).
 fn list_contains(value: &[u8], token: &str) -> bool {
-    list_items(value).any(|t| t.eq_ignore_ascii_case(token.as_bytes()))
+    // The usual case first: the value is just the token.
+    value.eq_ignore_ascii_case(token.as_bytes())
+        || list_items(value).any(|t| t.eq_ignore_ascii_case(token.as_bytes()))
 }
 
 /// RFC 9110 §5.6.2 `tchar`.
@@ -504,25 +580,78 @@ fn is_valid_protocol_list(value: &[u8]) -> bool {
 /// token (escapes are refused, which the RFC's "after unescaping MUST conform to token" makes
 /// pointless). Whitespace around separators is allowed.
 fn is_valid_extension_list(value: &[u8]) -> bool {
+    // One pass over the bytes with a state table; equivalent to splitting at `,`, then `;`,
+    // then the first `=`, trimming every piece and checking it is a token (or a quoted
+    // token), which is how the RFC grammar reads. Byte classes: see `EXT_CLASS`.
+    const X: u8 = 11;
+    // Columns: other, tchar, whitespace, `,`, `;`, `=`, `"`.
+    const NEXT: [[u8; 7]; 12] = [
+        // 0: before an element (start, after `,`): whitespace and empty elements allowed.
+        [X, 1, 0, 0, X, X, X],
+        // 1: in the extension name.
+        [X, 1, 2, 0, 3, X, X],
+        // 2: after the name and whitespace.
+        [X, X, 2, 0, 3, X, X],
+        // 3: after `;`, before a parameter name.
+        [X, 4, 3, X, X, X, X],
+        // 4: in a parameter name.
+        [X, 4, 5, 0, 3, 6, X],
+        // 5: after a parameter name and whitespace.
+        [X, X, 5, 0, 3, 6, X],
+        // 6: after `=`, before the value.
+        [X, 7, 6, X, X, X, 8],
+        // 7: in an unquoted value.
+        [X, 7, 10, 0, 3, X, X],
+        // 8: after the opening quote.
+        [X, 9, X, X, X, X, X],
+        // 9: in the quoted token.
+        [X, 9, X, X, X, X, 10],
+        // 10: after a value (closing quote or whitespace).
+        [X, X, 10, 0, 3, X, X],
+        // X: invalid.
+        [X, X, X, X, X, X, X],
+    ];
     let mut any = false;
-    for item in list_items(value) {
-        let mut parts = item.split(|&b| b == b';');
-        if !parts.next().is_some_and(|name| is_token(name.trim_ascii())) {
-            return false;
-        }
-        for param in parts {
-            let (name, val) = split_once(param, b'=');
-            if !is_token(name.trim_ascii()) {
-                return false;
-            }
-            if param.contains(&b'=') && !is_token(unquote(val.trim_ascii())) {
-                return false;
-            }
-        }
-        any = true;
+    let mut state = 0u8;
+    for &b in value {
+        let class = EXT_CLASS.get(usize::from(b)).copied().unwrap_or_default();
+        state = NEXT
+            .get(usize::from(state))
+            .and_then(|row| row.get(usize::from(class)))
+            .copied()
+            .unwrap_or(X);
+        any |= state == 1;
     }
-    any
+    // At least one element, and not stopped after `;`, `=` or inside quotes.
+    any && matches!(state, 0 | 1 | 2 | 4 | 5 | 7 | 10)
 }
+
+/// Byte classes for [`is_valid_extension_list`]: 0 other, 1 `tchar`, 2 whitespace (as
+/// `trim_ascii` sees it), 3 `,`, 4 `;`, 5 `=`, 6 `"`.
+static EXT_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        #[allow(clippy::cast_possible_truncation)]
+        let byte = b as u8;
+        let class = match byte {
+            b',' => 3,
+            b';' => 4,
+            b'=' => 5,
+            b'"' => 6,
+            b' ' | b'\t' | b'\n' | b'\x0c' | b'\r' => 2,
+            _ if is_tchar(byte) => 1,
+            _ => 0,
+        };
+        // Evaluated at compile time: `b < 256` is the table's length.
+        #[allow(clippy::indexing_slicing)]
+        {
+            table[b] = class;
+        }
+        b += 1;
+    }
+    table
+};
 
 /// The inside of a quoted string, or the input when it is not quoted.
 fn unquote(v: &[u8]) -> &[u8] {
@@ -707,14 +836,35 @@ impl<'o> Writer<'o> {
     }
 
     fn status_line(&mut self, status: u16) {
-        let _ = fmt::Write::write_fmt(
-            self,
-            format_args!("HTTP/1.1 {status} {}\r\n", reason_phrase(status)),
-        );
+        self.put(b"HTTP/1.1 ");
+        self.decimal(status.into());
+        self.put(b" ");
+        self.put_str(reason_phrase(status));
+        self.put(b"\r\n");
     }
 
     fn content_length(&mut self, len: usize) {
-        let _ = fmt::Write::write_fmt(self, format_args!("Content-Length: {len}\r\n"));
+        self.put(b"Content-Length: ");
+        self.decimal(len);
+        self.put(b"\r\n");
+    }
+
+    /// `n` in decimal, without `core::fmt`.
+    fn decimal(&mut self, mut n: usize) {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start = start.saturating_sub(1);
+            if let Some(d) = digits.get_mut(start) {
+                // `n % 10` is below 10.
+                *d = b'0'.saturating_add(u8::try_from(n % 10).unwrap_or_default());
+            }
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.put(digits.get(start..).unwrap_or_default());
     }
 }
 
@@ -768,5 +918,229 @@ const fn reason_phrase(status: u16) -> &'static str {
         502 => "Bad Gateway",
         503 => "Service Unavailable",
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// Deterministic pseudo-random bytes for the differential tests.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// The straightforward split-trim-check definition the one-pass validator replaced.
+    fn reference_extension_list(value: &[u8]) -> bool {
+        let mut any = false;
+        for item in list_items(value) {
+            let mut parts = item.split(|&b| b == b';');
+            if !parts.next().is_some_and(|name| is_token(name.trim_ascii())) {
+                return false;
+            }
+            for param in parts {
+                let (name, val) = split_once(param, b'=');
+                if !is_token(name.trim_ascii()) {
+                    return false;
+                }
+                if param.contains(&b'=') && !is_token(unquote(val.trim_ascii())) {
+                    return false;
+                }
+            }
+            any = true;
+        }
+        any
+    }
+
+    #[test]
+    fn extension_list_matches_reference() {
+        const ALPHABET: &[u8] = b"a ;=\",@\x0c";
+        let mut buf = Vec::new();
+        // Every string up to 6 symbols long.
+        for len in 0..=6u32 {
+            for mut n in 0..ALPHABET.len().pow(len) {
+                buf.clear();
+                for _ in 0..len {
+                    buf.push(ALPHABET[n % ALPHABET.len()]);
+                    n /= ALPHABET.len();
+                }
+                assert_eq!(
+                    is_valid_extension_list(&buf),
+                    reference_extension_list(&buf),
+                    "{:?}",
+                    String::from_utf8_lossy(&buf)
+                );
+            }
+        }
+        // Longer ones, biased towards valid lists.
+        const PIECES: &[&[u8]] = &[
+            b"permessage-deflate",
+            b"x",
+            b" ",
+            b"\t",
+            b";",
+            b"=",
+            b"\"",
+            b",",
+            b"15",
+            b"\"10\"",
+            b"@",
+            b"\r",
+        ];
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..100_000 {
+            buf.clear();
+            for _ in 0..rng.below(12) {
+                buf.extend_from_slice(PIECES[rng.below(PIECES.len())]);
+            }
+            assert_eq!(
+                is_valid_extension_list(&buf),
+                reference_extension_list(&buf),
+                "{:?}",
+                String::from_utf8_lossy(&buf)
+            );
+        }
+    }
+
+    #[test]
+    fn key_check_matches_base64ct() {
+        use base64ct::Encoding as _;
+        let reference = |key: &[u8]| {
+            let mut raw = [0; 16];
+            key.len() == 24 && base64ct::Base64::decode(key, &mut raw).is_ok_and(|r| r.len() == 16)
+        };
+        let valid = *b"dGhlIHNhbXBsZSBub25jZQ==";
+        assert!(is_valid_key(&valid));
+        // Every byte value at every position of a valid key.
+        for pos in 0..valid.len() {
+            for b in 0..=255u8 {
+                let mut key = valid;
+                key[pos] = b;
+                assert_eq!(is_valid_key(&key), reference(&key), "{pos} {b}");
+            }
+        }
+        let mut rng = XorShift(12345);
+        for _ in 0..10_000 {
+            let raw: [u8; 16] = core::array::from_fn(|_| rng.next() as u8);
+            let mut key = [0; 24];
+            let _ = base64ct::Base64::encode(&raw, &mut key);
+            assert!(is_valid_key(&key));
+            for len in [0, 16, 22, 23, 25] {
+                let mut long = key.to_vec();
+                long.resize(len, b'=');
+                assert_eq!(is_valid_key(&long), reference(&long));
+            }
+        }
+    }
+
+    #[test]
+    fn digest_encoding_matches_base64ct() {
+        use base64ct::Encoding as _;
+        let mut rng = XorShift(777);
+        for _ in 0..10_000 {
+            let digest: [u8; 20] = core::array::from_fn(|_| rng.next() as u8);
+            let mut expected = [0; 28];
+            let _ = base64ct::Base64::encode(&digest, &mut expected);
+            assert_eq!(encode_digest(&digest), expected);
+        }
+    }
+
+    /// The byte-at-a-time scan the word-at-a-time one replaced.
+    fn reference_find_end(
+        scanned: &mut u32,
+        input: &[u8],
+        max_len: usize,
+    ) -> Result<Option<usize>, HandshakeError> {
+        let mut start = *scanned as usize;
+        if start > input.len() {
+            start = 0;
+        }
+        let limit = input.len().min(max_len);
+        let window = &input[..limit];
+        for (i, &b) in window.iter().enumerate().skip(start) {
+            if b != b'\n' {
+                continue;
+            }
+            let before = &window[..i];
+            if !before.ends_with(b"\r") {
+                return Err(HandshakeErrorKind::Malformed.into());
+            }
+            if before.ends_with(b"\r\n\r") {
+                return Ok(Some(i + 1));
+            }
+        }
+        *scanned = limit.max(start) as u32;
+        if input.len() >= max_len {
+            return Err(HandshakeErrorKind::HeadTooLarge.into());
+        }
+        Ok(None)
+    }
+
+    #[test]
+    fn head_scan_matches_reference() {
+        const PIECES: &[&[u8]] = &[
+            b"\r\n",
+            b"\r",
+            b"\n",
+            b"x",
+            b"Host: a",
+            b"\r\n\r\n",
+            b"yyyyyyyyy",
+        ];
+        let mut rng = XorShift(42);
+        let mut buf = Vec::new();
+        for _ in 0..50_000 {
+            buf.clear();
+            for _ in 0..rng.below(16) {
+                buf.extend_from_slice(PIECES[rng.below(PIECES.len())]);
+            }
+            let max_len = 1 + rng.below(80);
+            let (mut scanner, mut reference) = (HeadScanner::default(), 0u32);
+            // Growing prefixes, as a caller's reads deliver them.
+            let mut end = 0;
+            loop {
+                end = (end + 1 + rng.below(9)).min(buf.len());
+                let got = scanner.find_end(&buf[..end], max_len);
+                let want = reference_find_end(&mut reference, &buf[..end], max_len);
+                assert_eq!(
+                    got,
+                    want,
+                    "{:?} {end} {max_len}",
+                    String::from_utf8_lossy(&buf)
+                );
+                assert_eq!(scanner.scanned, reference);
+                if end == buf.len() || !matches!(want, Ok(None)) {
+                    break;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn decimal_writes_digits() {
+        for n in [0, 7, 10, 101, 426, 65535, usize::MAX] {
+            let mut out = [0; 32];
+            let mut w = Writer {
+                out: Some(&mut out),
+                len: 0,
+            };
+            w.decimal(n);
+            let len = w.len;
+            assert_eq!(&out[..len], n.to_string().as_bytes());
+        }
     }
 }

@@ -8,6 +8,8 @@ use super::{
     ascii_str, is_ascii_value, is_valid_extension_list, is_valid_key, is_valid_protocol_list,
     list_contains, parse_error, split_start_line, valid_extra_headers, write_with,
 };
+use core::mem::MaybeUninit;
+
 use crate::frame::Status;
 
 /// Incremental parser for the client's upgrade request.
@@ -44,23 +46,26 @@ impl ServerHandshake {
             return Ok(Status::Partial);
         };
         let head = input.get(..end).unwrap_or_default();
-        let mut table = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut table = [const { MaybeUninit::uninit() }; MAX_HEADERS];
         let slots = table
             .get_mut(..max_headers.min(MAX_HEADERS))
             .unwrap_or_default();
-        let mut req = httparse::Request::new(slots);
-        match req.parse(head) {
+        let mut req = httparse::Request::new(&mut []);
+        match req.parse_with_uninit_headers(head, slots) {
             Ok(httparse::Status::Complete(n)) if n == end => {}
             Ok(_) => return Err(HandshakeErrorKind::Malformed.into()),
             Err(e) => return Err(parse_error(e)),
         }
-        validate(&req)?;
-        Ok(Status::Complete((end, Request { head })))
+        Ok(Status::Complete((end, validate(head, &req)?)))
     }
 }
 
-/// Checks a parsed request against RFC 6455 §4.2.1.
-fn validate(req: &httparse::Request<'_, '_>) -> Result<(), HandshakeError> {
+/// Checks a parsed request against RFC 6455 §4.2.1, in one pass over the header table, and
+/// keeps the fields the accessors and [`write_accept`] need.
+fn validate<'b>(
+    head: &'b [u8],
+    req: &httparse::Request<'_, 'b>,
+) -> Result<Request<'b>, HandshakeError> {
     use HandshakeErrorKind as K;
     if req.method != Some("GET") {
         return Err(K::MethodNotGet.into());
@@ -72,56 +77,62 @@ fn validate(req: &httparse::Request<'_, '_>) -> Result<(), HandshakeError> {
     if split_target(target).is_none() {
         return Err(K::InvalidTarget.into());
     }
-    let (mut host, mut key, mut version, mut origin) = (0u8, None, None, 0u8);
+    let (mut host, mut key, mut version, mut origin) = (None, None, None, None);
     let (mut upgrade, mut connection) = (false, false);
+    let (mut protocols, mut extensions) = (ListField::default(), ListField::default());
     for h in req.headers.iter() {
         let (name, value) = (h.name, h.value.trim_ascii());
         let is = |n: &str| name.eq_ignore_ascii_case(n);
-        let once = |seen: &mut u8, n: &'static str| {
-            *seen = seen.saturating_add(1);
-            if *seen > 1 {
-                Err(K::DuplicateHeader(n))
-            } else {
-                Ok(())
+        // Dispatch on the length first: most fields are none of these.
+        match name.len() {
+            4 if is(HOST) => {
+                if host.replace(value).is_some() {
+                    return Err(K::DuplicateHeader(HOST).into());
+                }
+                if value.is_empty() || !is_ascii_value(value) || value.contains(&b' ') {
+                    return Err(K::InvalidHeader(HOST).into());
+                }
             }
-        };
-        if is(HOST) {
-            once(&mut host, HOST)?;
-            if value.is_empty() || !is_ascii_value(value) || value.contains(&b' ') {
-                return Err(K::InvalidHeader(HOST).into());
+            7 if is(UPGRADE) => upgrade |= list_contains(value, "websocket"),
+            10 if is(CONNECTION) => connection |= list_contains(value, "upgrade"),
+            17 if is(SEC_KEY) => {
+                if key.replace(value).is_some() {
+                    return Err(K::DuplicateHeader(SEC_KEY).into());
+                }
             }
-        } else if is(UPGRADE) {
-            upgrade |= list_contains(value, "websocket");
-        } else if is(CONNECTION) {
-            connection |= list_contains(value, "upgrade");
-        } else if is(SEC_KEY) {
-            if key.replace(value).is_some() {
-                return Err(K::DuplicateHeader(SEC_KEY).into());
+            21 if is(SEC_VERSION) => {
+                if version.replace(value).is_some() {
+                    return Err(K::DuplicateHeader(SEC_VERSION).into());
+                }
             }
-        } else if is(SEC_VERSION) {
-            if version.replace(value).is_some() {
-                return Err(K::DuplicateHeader(SEC_VERSION).into());
+            6 if is(ORIGIN) => {
+                if origin.replace(value).is_some() {
+                    return Err(K::DuplicateHeader(ORIGIN).into());
+                }
+                if !is_ascii_value(value) {
+                    return Err(K::InvalidHeader(ORIGIN).into());
+                }
             }
-        } else if is(ORIGIN) {
-            once(&mut origin, ORIGIN)?;
-            if !is_ascii_value(value) {
-                return Err(K::InvalidHeader(ORIGIN).into());
+            22 if is(SEC_PROTOCOL) => {
+                if !is_valid_protocol_list(value) {
+                    return Err(K::InvalidHeader(SEC_PROTOCOL).into());
+                }
+                protocols.add(value);
             }
-        } else if is(SEC_PROTOCOL) {
-            if !is_valid_protocol_list(value) {
-                return Err(K::InvalidHeader(SEC_PROTOCOL).into());
+            24 if is(SEC_EXTENSIONS) => {
+                if !is_valid_extension_list(value) {
+                    return Err(K::InvalidHeader(SEC_EXTENSIONS).into());
+                }
+                extensions.add(value);
             }
-        } else if is(SEC_EXTENSIONS) {
-            if !is_valid_extension_list(value) {
-                return Err(K::InvalidHeader(SEC_EXTENSIONS).into());
-            }
-        } else if is(TRANSFER_ENCODING) || (is(CONTENT_LENGTH) && value != b"0") {
-            return Err(K::UnexpectedBody.into());
+            17 if is(TRANSFER_ENCODING) => return Err(K::UnexpectedBody.into()),
+            14 if is(CONTENT_LENGTH) && value != b"0" => return Err(K::UnexpectedBody.into()),
+            _ => {}
         }
     }
-    if host == 0 {
+    let Some(host) = host else {
         return Err(K::MissingHost.into());
-    }
+    };
     if !upgrade {
         return Err(K::MissingUpgrade.into());
     }
@@ -134,7 +145,14 @@ fn validate(req: &httparse::Request<'_, '_>) -> Result<(), HandshakeError> {
     match key {
         None => Err(K::MissingKey.into()),
         Some(k) if !is_valid_key(k) => Err(K::InvalidKey.into()),
-        Some(_) => Ok(()),
+        Some(key) => Ok(Request {
+            head,
+            key,
+            host,
+            origin,
+            protocols,
+            extensions,
+        }),
     }
 }
 
@@ -167,13 +185,48 @@ fn split_target(target: &str) -> Option<(&str, Option<&str>)> {
     Some((if path.is_empty() { "/" } else { path }, query))
 }
 
+/// A list-valued field of a validated request (`Sec-WebSocket-Protocol`,
+/// `Sec-WebSocket-Extensions`): its first value (empty when absent), and whether more fields
+/// of the same name follow (then the list is read from the head again).
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+struct ListField<'b> {
+    first: &'b [u8],
+    repeated: bool,
+}
+
+impl<'b> ListField<'b> {
+    fn add(&mut self, value: &'b [u8]) {
+        if self.first.is_empty() {
+            self.first = value;
+        } else {
+            self.repeated = true;
+        }
+    }
+
+    /// The elements of the list, from the remembered value or, when the field was repeated,
+    /// from every field named `name` in `head`.
+    fn items(self, head: &'b [u8], name: &'static str) -> ListItems<'b> {
+        if self.repeated {
+            ListItems::new(Fields::Head(Headers::of_head(head)), name)
+        } else {
+            ListItems::of_value(self.first)
+        }
+    }
+}
+
 /// A validated upgrade request, borrowing the caller's buffer.
 ///
-/// It holds only the head bytes; the accessors re-scan them, which keeps this view small and
-/// `Copy`. Every accessor reads fields already validated by [`ServerHandshake::parse`].
+/// It holds the head bytes and the fields the handshake needs (the key, `Host`, `Origin`, the
+/// offered subprotocols and extensions), found while validating; other accessors re-scan the
+/// head. Every accessor reads fields already validated by [`ServerHandshake::parse`].
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub struct Request<'b> {
     head: &'b [u8],
+    key: &'b [u8],
+    host: &'b [u8],
+    origin: Option<&'b [u8]>,
+    protocols: ListField<'b>,
+    extensions: ListField<'b>,
 }
 
 impl<'b> Request<'b> {
@@ -219,33 +272,33 @@ impl<'b> Request<'b> {
     /// The `Host` field.
     #[must_use]
     pub fn host(&self) -> &'b str {
-        self.header(HOST).map(ascii_str).unwrap_or_default()
+        ascii_str(self.host)
     }
 
     /// The `Origin` field, if sent (browsers always send it: check it against the pages that
     /// may connect, RFC 6455 §10.2).
     #[must_use]
     pub fn origin(&self) -> Option<&'b str> {
-        self.header(ORIGIN).map(ascii_str)
+        self.origin.map(ascii_str)
     }
 
     /// The `Sec-WebSocket-Key` field (base64 of 16 bytes).
     #[must_use]
     pub fn key(&self) -> &'b str {
-        self.header(SEC_KEY).map(ascii_str).unwrap_or_default()
+        ascii_str(self.key)
     }
 
     /// The `Sec-WebSocket-Accept` value that answers this request.
     #[must_use]
     pub fn accept_key(&self) -> [u8; 28] {
-        accept_key(self.key().as_bytes())
+        accept_key(self.key)
     }
 
     /// The offered subprotocols, in the client's order of preference.
     #[must_use]
     pub fn subprotocols(&self) -> Protocols<'b> {
         Protocols {
-            items: ListItems::new(Fields::Head(Headers::of_head(self.head)), SEC_PROTOCOL),
+            items: self.protocols.items(self.head, SEC_PROTOCOL),
         }
     }
 
@@ -254,7 +307,7 @@ impl<'b> Request<'b> {
     #[must_use]
     pub fn extensions(&self) -> Extensions<'b> {
         Extensions {
-            items: ListItems::new(Fields::Head(Headers::of_head(self.head)), SEC_EXTENSIONS),
+            items: self.extensions.items(self.head, SEC_EXTENSIONS),
         }
     }
 
@@ -283,6 +336,10 @@ pub struct Accept<'a> {
     /// refused.
     pub headers: &'a [(&'a str, &'a str)],
 }
+
+/// The start of every 101 response, through the name of `Sec-WebSocket-Accept`.
+const ACCEPT_HEAD: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+    Connection: Upgrade\r\nSec-WebSocket-Accept: ";
 
 /// Writes the `101 Switching Protocols` response to `req` into `out` and returns its length.
 ///
@@ -315,12 +372,11 @@ pub fn write_accept(
         return Err(ResponseError::InvalidHeader);
     }
     let key = req.accept_key();
-    let key = ascii_str(&key);
     Ok(write_with(out, |w| {
-        w.status_line(101);
-        w.header(UPGRADE, "websocket");
-        w.header(CONNECTION, "Upgrade");
-        w.header(super::SEC_ACCEPT, key);
+        // Status line, `Upgrade`, `Connection` and the start of `Sec-WebSocket-Accept`.
+        w.put(ACCEPT_HEAD);
+        w.put(&key);
+        w.put(b"\r\n");
         if let Some(p) = accept.protocol {
             w.header(SEC_PROTOCOL, p);
         }
