@@ -323,6 +323,11 @@ struct HeadScanner {
 }
 
 impl HeadScanner {
+    /// Nothing scanned yet.
+    const fn is_fresh(&self) -> bool {
+        self.scanned == 0
+    }
+
     /// The length of the head (through `\r\n\r\n`) if it is in `input`. Every LF must follow a
     /// CR (httparse alone would accept bare LF line ends).
     fn find_end(&mut self, input: &[u8], max_len: usize) -> Result<Option<usize>, HandshakeError> {
@@ -563,6 +568,12 @@ fn is_ascii_value(s: &[u8]) -> bool {
     s.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b))
 }
 
+/// [`is_ascii_value`] for a value httparse accepted, which holds only HTAB, visible ASCII,
+/// spaces and bytes from 0x80: ASCII is all that is left to check.
+fn is_ascii_field(s: &[u8]) -> bool {
+    s.is_ascii()
+}
+
 /// A `Sec-WebSocket-Protocol` value: a non-empty list of tokens (RFC 6455 §4.1).
 fn is_valid_protocol_list(value: &[u8]) -> bool {
     let mut any = false;
@@ -584,46 +595,48 @@ fn is_valid_extension_list(value: &[u8]) -> bool {
     // then the first `=`, trimming every piece and checking it is a token (or a quoted
     // token), which is how the RFC grammar reads. Byte classes: see `EXT_CLASS`.
     const X: u8 = 11;
-    // Columns: other, tchar, whitespace, `,`, `;`, `=`, `"`.
-    const NEXT: [[u8; 7]; 12] = [
-        // 0: before an element (start, after `,`): whitespace and empty elements allowed.
-        [X, 1, 0, 0, X, X, X],
+    // Rows: states; columns: other, tchar, whitespace, `,`, `;`, `=`, `"` (and one unused, so
+    // that a row is 8 wide and the table 128 long: `state << 3 | class` needs no bounds check).
+    const NEXT: [u8; 128] = [
+        // 0: before an element, after a `,`: whitespace and empty elements allowed.
+        X, 1, 0, 0, X, X, X, X, //
         // 1: in the extension name.
-        [X, 1, 2, 0, 3, X, X],
+        X, 1, 2, 0, 3, X, X, X, //
         // 2: after the name and whitespace.
-        [X, X, 2, 0, 3, X, X],
+        X, X, 2, 0, 3, X, X, X, //
         // 3: after `;`, before a parameter name.
-        [X, 4, 3, X, X, X, X],
+        X, 4, 3, X, X, X, X, X, //
         // 4: in a parameter name.
-        [X, 4, 5, 0, 3, 6, X],
+        X, 4, 5, 0, 3, 6, X, X, //
         // 5: after a parameter name and whitespace.
-        [X, X, 5, 0, 3, 6, X],
+        X, X, 5, 0, 3, 6, X, X, //
         // 6: after `=`, before the value.
-        [X, 7, 6, X, X, X, 8],
+        X, 7, 6, X, X, X, 8, X, //
         // 7: in an unquoted value.
-        [X, 7, 10, 0, 3, X, X],
+        X, 7, 10, 0, 3, X, X, X, //
         // 8: after the opening quote.
-        [X, 9, X, X, X, X, X],
+        X, 9, X, X, X, X, X, X, //
         // 9: in the quoted token.
-        [X, 9, X, X, X, X, 10],
+        X, 9, X, X, X, X, 10, X, //
         // 10: after a value (closing quote or whitespace).
-        [X, X, 10, 0, 3, X, X],
+        X, X, 10, 0, 3, X, X, X, //
         // X: invalid.
-        [X, X, X, X, X, X, X],
+        X, X, X, X, X, X, X, X, //
+        // 12: the start, before any element (as 0, but an empty list is invalid).
+        X, 1, 12, 12, X, X, X, X, //
+        // (unused)
+        X, X, X, X, X, X, X, X, //
+        X, X, X, X, X, X, X, X, //
+        X, X, X, X, X, X, X, X, //
     ];
-    let mut any = false;
-    let mut state = 0u8;
+    let mut state = 12u8;
     for &b in value {
         let class = EXT_CLASS.get(usize::from(b)).copied().unwrap_or_default();
-        state = NEXT
-            .get(usize::from(state))
-            .and_then(|row| row.get(usize::from(class)))
-            .copied()
-            .unwrap_or(X);
-        any |= state == 1;
+        let at = (usize::from(state) << 3 | usize::from(class)) & 127;
+        state = NEXT.get(at).copied().unwrap_or(X);
     }
     // At least one element, and not stopped after `;`, `=` or inside quotes.
-    any && matches!(state, 0 | 1 | 2 | 4 | 5 | 7 | 10)
+    matches!(state, 0 | 1 | 2 | 4 | 5 | 7 | 10)
 }
 
 /// Byte classes for [`is_valid_extension_list`]: 0 other, 1 `tchar`, 2 whitespace (as

@@ -5,7 +5,7 @@ use super::{
     CONNECTION, CONTENT_LENGTH, Extensions, Fields, HOST, HandshakeError, HandshakeErrorKind,
     HeadScanner, Headers, ListItems, MAX_HEADERS, ORIGIN, Protocols, ResponseError, SEC_EXTENSIONS,
     SEC_KEY, SEC_PROTOCOL, SEC_VERSION, TRANSFER_ENCODING, UPGRADE, WEBSOCKET_VERSION, accept_key,
-    ascii_str, is_ascii_value, is_valid_extension_list, is_valid_key, is_valid_protocol_list,
+    ascii_str, is_ascii_field, is_valid_extension_list, is_valid_key, is_valid_protocol_list,
     list_contains, parse_error, split_start_line, valid_extra_headers, write_with,
 };
 use core::mem::MaybeUninit;
@@ -42,14 +42,31 @@ impl ServerHandshake {
         max_len: usize,
         max_headers: usize,
     ) -> Result<Status<(usize, Request<'b>)>, HandshakeError> {
-        let Some(end) = self.scanner.find_end(input, max_len)? else {
-            return Ok(Status::Partial);
-        };
-        let head = input.get(..end).unwrap_or_default();
         let mut table = [const { MaybeUninit::uninit() }; MAX_HEADERS];
         let slots = table
             .get_mut(..max_headers.min(MAX_HEADERS))
             .unwrap_or_default();
+        if self.scanner.is_fresh() {
+            // A whole request in the first read (the usual case): let httparse find the end,
+            // and skip the head scan when every line of what it accepted ends in CRLF. Then
+            // the scan would have found the same end and no bare LF, so the outcome is the
+            // same. Anything else (incomplete, an error, a bare LF) takes the scanning path,
+            // which owns the errors; this attempt happens once per handshake, so delivery in
+            // pieces stays linear.
+            let window = input.get(..max_len).unwrap_or(input);
+            let mut req = httparse::Request::new(&mut []);
+            if let Ok(httparse::Status::Complete(end)) =
+                req.parse_with_uninit_headers(window, slots)
+                && let Some(head) = window.get(..end)
+                && crlf_lines(head, req.headers)
+            {
+                return Ok(Status::Complete((end, validate(head, &req)?)));
+            }
+        }
+        let Some(end) = self.scanner.find_end(input, max_len)? else {
+            return Ok(Status::Partial);
+        };
+        let head = input.get(..end).unwrap_or_default();
         let mut req = httparse::Request::new(&mut []);
         match req.parse_with_uninit_headers(head, slots) {
             Ok(httparse::Status::Complete(n)) if n == end => {}
@@ -58,6 +75,23 @@ impl ServerHandshake {
         }
         Ok(Status::Complete((end, validate(head, &req)?)))
     }
+}
+
+/// Whether every line of a head that httparse accepted ends in CRLF and none precedes the
+/// request line. httparse allows LF only as a line end (values and the request line cannot
+/// hold one, nor a CR without its LF), so this is `head` having no bare LF and ending at its
+/// first `\r\n\r\n`, as the head scanner requires.
+fn crlf_lines(head: &[u8], headers: &[httparse::Header<'_>]) -> bool {
+    if !head.ends_with(b"\r\n\r\n") || matches!(head.first(), Some(b'\r' | b'\n')) {
+        return false;
+    }
+    // The line before each field (the request line, then each field in turn) ends right
+    // before its name; the last field's line and the empty line are the `\r\n\r\n`.
+    let base = head.as_ptr().addr();
+    headers.iter().all(|h| {
+        let at = h.name.as_ptr().addr().wrapping_sub(base);
+        at.checked_sub(2).and_then(|from| head.get(from..at)) == Some(b"\r\n")
+    })
 }
 
 /// Checks a parsed request against RFC 6455 §4.2.1, in one pass over the header table, and
@@ -81,15 +115,17 @@ fn validate<'b>(
     let (mut upgrade, mut connection) = (false, false);
     let (mut protocols, mut extensions) = (ListField::default(), ListField::default());
     for h in req.headers.iter() {
-        let (name, value) = (h.name, h.value.trim_ascii());
+        let (name, value) = (h.name, h.value);
         let is = |n: &str| name.eq_ignore_ascii_case(n);
         // Dispatch on the length first: most fields are none of these.
+        // httparse trims spaces and tabs around values, and allows no other whitespace in them:
+        // `trim_ascii` would change nothing.
         match name.len() {
             4 if is(HOST) => {
                 if host.replace(value).is_some() {
                     return Err(K::DuplicateHeader(HOST).into());
                 }
-                if value.is_empty() || !is_ascii_value(value) || value.contains(&b' ') {
+                if value.is_empty() || !is_ascii_field(value) || value.contains(&b' ') {
                     return Err(K::InvalidHeader(HOST).into());
                 }
             }
@@ -109,7 +145,7 @@ fn validate<'b>(
                 if origin.replace(value).is_some() {
                     return Err(K::DuplicateHeader(ORIGIN).into());
                 }
-                if !is_ascii_value(value) {
+                if !is_ascii_field(value) {
                     return Err(K::InvalidHeader(ORIGIN).into());
                 }
             }
@@ -419,4 +455,98 @@ pub fn write_reject(
         w.put(b"\r\n");
         w.put(body);
     })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::string::String;
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// A whole request parsed in one call (httparse first) gives what the scanning path gives
+    /// (forced by a first call that saw one byte), for heads with every kind of line end.
+    #[test]
+    fn fast_path_matches_scanning_path() {
+        const LINES: &[&[u8]] = &[
+            b"GET /chat HTTP/1.1",
+            b"GET /chat HTTP/1.0",
+            b"Host: a.example",
+            b"Host: b",
+            b"Upgrade: websocket",
+            b"Connection: Upgrade",
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+            b"Sec-WebSocket-Version: 13",
+            b"Sec-WebSocket-Protocol: chat, superchat",
+            b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits",
+            b"Origin: http://a.example",
+            b"X: y\rz",
+            b"Bad Header: 1",
+            b" folded",
+            b"",
+        ];
+        // Mostly CRLF, sometimes a bare LF, a lone CR or nothing.
+        const ENDS: &[&[u8]] = &[
+            b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\r\n",
+            b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\r\n",
+            b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\r\n", b"\n",
+            b"\r", b"",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut input = Vec::new();
+        let (mut complete, mut malformed, mut other) = (0, 0, 0);
+        for _ in 0..60_000 {
+            input.clear();
+            if next(8) == 0 {
+                input.extend_from_slice([&b"\r\n"[..], b"\n"][next(2)]);
+            }
+            input.extend_from_slice(LINES[next(2)]);
+            input.extend_from_slice(ENDS[next(ENDS.len())]);
+            let mut fields = [2, 4, 5, 6, 7];
+            for f in &mut fields {
+                if next(10) == 0 {
+                    *f = next(LINES.len());
+                }
+            }
+            for _ in 0..next(3) {
+                fields[next(fields.len())] = next(LINES.len());
+            }
+            for &f in &fields {
+                input.extend_from_slice(LINES[f]);
+                input.extend_from_slice(ENDS[next(ENDS.len())]);
+            }
+            input.extend_from_slice(ENDS[next(ENDS.len())]);
+            if next(2) == 0 {
+                input.extend_from_slice(b"\x81\x05hello\r\n\r\n");
+            }
+            let max_len = if next(4) == 0 {
+                next(input.len() + 1)
+            } else {
+                8192
+            };
+            let max_headers = if next(8) == 0 { next(6) } else { 64 };
+
+            let whole = ServerHandshake::default().parse(&input, max_len, max_headers);
+            let mut hs = ServerHandshake::default();
+            let scanned = match hs.parse(&input[..1], max_len, max_headers) {
+                Ok(Status::Partial) => hs.parse(&input, max_len, max_headers),
+                other => other,
+            };
+            assert!(!hs.scanner.is_fresh() || !matches!(scanned, Ok(Status::Complete(_))));
+            assert_eq!(whole, scanned, "{:?}", String::from_utf8_lossy(&input));
+            match whole {
+                Ok(Status::Complete(_)) => complete += 1,
+                Err(e) if e.kind() == HandshakeErrorKind::Malformed => malformed += 1,
+                _ => other += 1,
+            }
+        }
+        std::println!("complete {complete}, malformed {malformed}, other {other}");
+        assert!(complete > 1000 && malformed > 1000 && other > 1000);
+    }
 }
