@@ -541,8 +541,14 @@ fn list_items(value: &[u8]) -> ListItems<'_> {
 
 /// Whether a comma-separated value has `token` among its elements (case-insensitive).
 fn list_contains(value: &[u8], token: &str) -> bool {
-    // The usual case first: the value is just the token.
-    value.eq_ignore_ascii_case(token.as_bytes())
+    // The usual case first: the value is just the token. For a lowercase letter `t`,
+    // `v | 0x20 == t` holds exactly for `t` and its uppercase; tokens with other bytes take the
+    // general path.
+    (value.len() == token.len()
+        && value
+            .iter()
+            .zip(token.as_bytes())
+            .all(|(&v, &t)| t.is_ascii_lowercase() && v | 0x20 == t))
         || list_items(value).any(|t| t.eq_ignore_ascii_case(token.as_bytes()))
 }
 

@@ -6,7 +6,7 @@ use super::{
     HeadScanner, Headers, ListItems, MAX_HEADERS, ORIGIN, Protocols, ResponseError, SEC_EXTENSIONS,
     SEC_KEY, SEC_PROTOCOL, SEC_VERSION, TRANSFER_ENCODING, UPGRADE, WEBSOCKET_VERSION, accept_key,
     ascii_str, is_ascii_field, is_valid_extension_list, is_valid_key, is_valid_protocol_list,
-    list_contains, parse_error, split_start_line, valid_extra_headers, write_with,
+    list_contains, parse_error, split_once, split_start_line, valid_extra_headers, write_with,
 };
 use core::mem::MaybeUninit;
 
@@ -77,6 +77,18 @@ impl ServerHandshake {
     }
 }
 
+/// Records the value of a field that may appear only once.
+fn once<'b>(
+    seen: &mut Option<&'b [u8]>,
+    value: &'b [u8],
+    name: &'static str,
+) -> Result<(), HandshakeError> {
+    match seen.replace(value) {
+        Some(_) => Err(HandshakeErrorKind::DuplicateHeader(name).into()),
+        None => Ok(()),
+    }
+}
+
 /// Whether every line of a head that httparse accepted ends in CRLF and none precedes the
 /// request line. httparse allows LF only as a line end (values and the request line cannot
 /// hold one, nor a CR without its LF), so this is `head` having no bare LF and ending at its
@@ -122,29 +134,17 @@ fn validate<'b>(
         // `trim_ascii` would change nothing.
         match name.len() {
             4 if is(HOST) => {
-                if host.replace(value).is_some() {
-                    return Err(K::DuplicateHeader(HOST).into());
-                }
+                once(&mut host, value, HOST)?;
                 if value.is_empty() || !is_ascii_field(value) || value.contains(&b' ') {
                     return Err(K::InvalidHeader(HOST).into());
                 }
             }
             7 if is(UPGRADE) => upgrade |= list_contains(value, "websocket"),
             10 if is(CONNECTION) => connection |= list_contains(value, "upgrade"),
-            17 if is(SEC_KEY) => {
-                if key.replace(value).is_some() {
-                    return Err(K::DuplicateHeader(SEC_KEY).into());
-                }
-            }
-            21 if is(SEC_VERSION) => {
-                if version.replace(value).is_some() {
-                    return Err(K::DuplicateHeader(SEC_VERSION).into());
-                }
-            }
+            17 if is(SEC_KEY) => once(&mut key, value, SEC_KEY)?,
+            21 if is(SEC_VERSION) => once(&mut version, value, SEC_VERSION)?,
             6 if is(ORIGIN) => {
-                if origin.replace(value).is_some() {
-                    return Err(K::DuplicateHeader(ORIGIN).into());
-                }
+                once(&mut origin, value, ORIGIN)?;
                 if !is_ascii_field(value) {
                     return Err(K::InvalidHeader(ORIGIN).into());
                 }
@@ -373,6 +373,11 @@ pub struct Accept<'a> {
     pub headers: &'a [(&'a str, &'a str)],
 }
 
+/// The names of the extensions in a list (see [`Extensions`]).
+fn extension_names<'b>(items: ListItems<'b>) -> impl Iterator<Item = &'b [u8]> {
+    items.map(|item| split_once(item, b';').0.trim_ascii())
+}
+
 /// The start of every 101 response, through the name of `Sec-WebSocket-Accept`.
 const ACCEPT_HEAD: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
     Connection: Upgrade\r\nSec-WebSocket-Accept: ";
@@ -389,18 +394,22 @@ pub fn write_accept(
     out: &mut [u8],
 ) -> Result<usize, ResponseError> {
     if let Some(p) = accept.protocol
-        && !req.subprotocols().any(|o| o == p)
+        && !req
+            .protocols
+            .items(req.head, SEC_PROTOCOL)
+            .any(|o| o == p.as_bytes())
     {
         return Err(ResponseError::ProtocolNotOffered);
     }
     if let Some(e) = accept.extensions {
-        let Ok(mut chosen) = Extensions::parse(e) else {
+        // As `Extensions::parse(e)` and comparing the names of [`Extension`]s, on bytes.
+        if !is_valid_extension_list(e.as_bytes()) {
             return Err(ResponseError::InvalidExtensions);
-        };
-        if !chosen.all(|c| {
-            req.extensions()
-                .any(|o| o.name.eq_ignore_ascii_case(c.name))
-        }) {
+        }
+        let offered = req.extensions.items(req.head, SEC_EXTENSIONS);
+        if !extension_names(ListItems::of_value(e.as_bytes()))
+            .all(|c| extension_names(offered.clone()).any(|o| o.eq_ignore_ascii_case(c)))
+        {
             return Err(ResponseError::InvalidExtensions);
         }
     }
