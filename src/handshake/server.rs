@@ -120,7 +120,13 @@ fn validate<'b>(
         return Err(K::HttpVersion.into());
     }
     let target = req.path.unwrap_or_default();
-    if split_target(target).is_none() {
+    // Origin-form (what browsers send) only needs the fragment check of `split_target`.
+    let valid = if target.starts_with('/') {
+        !target.as_bytes().contains(&b'#')
+    } else {
+        split_target(target).is_some()
+    };
+    if !valid {
         return Err(K::InvalidTarget.into());
     }
     let (mut host, mut key, mut version, mut origin) = (None, None, None, None);
