@@ -338,12 +338,10 @@ impl HeadScanner {
         }
         let limit = input.len().min(max_len);
         let window = input.get(..limit).unwrap_or_default();
-        let mut from = start;
-        while let Some(i) = window
-            .get(from..)
-            .and_then(find_lf)
-            .map(|at| at.saturating_add(from))
-        {
+        for (i, &b) in window.iter().enumerate().skip(start) {
+            if b != b'\n' {
+                continue;
+            }
             let before = window.get(..i).unwrap_or_default();
             if !before.ends_with(b"\r") {
                 return Err(HandshakeErrorKind::Malformed.into());
@@ -351,7 +349,6 @@ impl HeadScanner {
             if before.ends_with(b"\r\n\r") {
                 return Ok(Some(i.saturating_add(1)));
             }
-            from = i.saturating_add(1);
         }
         self.scanned = u32::try_from(limit.max(start)).unwrap_or(0);
         if input.len() >= max_len {
@@ -359,11 +356,6 @@ impl HeadScanner {
         }
         Ok(None)
     }
-}
-
-/// The position of the first LF in `s`.
-fn find_lf(s: &[u8]) -> Option<usize> {
-    find_byte(s, b'\n')
 }
 
 /// The position of the first `needle` in `s`, eight bytes at a time.
@@ -1080,77 +1072,6 @@ mod tests {
             let mut expected = [0; 28];
             let _ = base64ct::Base64::encode(&digest, &mut expected);
             assert_eq!(encode_digest(&digest), expected);
-        }
-    }
-
-    /// The byte-at-a-time scan the word-at-a-time one replaced.
-    fn reference_find_end(
-        scanned: &mut u32,
-        input: &[u8],
-        max_len: usize,
-    ) -> Result<Option<usize>, HandshakeError> {
-        let mut start = *scanned as usize;
-        if start > input.len() {
-            start = 0;
-        }
-        let limit = input.len().min(max_len);
-        let window = &input[..limit];
-        for (i, &b) in window.iter().enumerate().skip(start) {
-            if b != b'\n' {
-                continue;
-            }
-            let before = &window[..i];
-            if !before.ends_with(b"\r") {
-                return Err(HandshakeErrorKind::Malformed.into());
-            }
-            if before.ends_with(b"\r\n\r") {
-                return Ok(Some(i + 1));
-            }
-        }
-        *scanned = limit.max(start) as u32;
-        if input.len() >= max_len {
-            return Err(HandshakeErrorKind::HeadTooLarge.into());
-        }
-        Ok(None)
-    }
-
-    #[test]
-    fn head_scan_matches_reference() {
-        const PIECES: &[&[u8]] = &[
-            b"\r\n",
-            b"\r",
-            b"\n",
-            b"x",
-            b"Host: a",
-            b"\r\n\r\n",
-            b"yyyyyyyyy",
-        ];
-        let mut rng = XorShift(42);
-        let mut buf = Vec::new();
-        for _ in 0..50_000 {
-            buf.clear();
-            for _ in 0..rng.below(16) {
-                buf.extend_from_slice(PIECES[rng.below(PIECES.len())]);
-            }
-            let max_len = 1 + rng.below(80);
-            let (mut scanner, mut reference) = (HeadScanner::default(), 0u32);
-            // Growing prefixes, as a caller's reads deliver them.
-            let mut end = 0;
-            loop {
-                end = (end + 1 + rng.below(9)).min(buf.len());
-                let got = scanner.find_end(&buf[..end], max_len);
-                let want = reference_find_end(&mut reference, &buf[..end], max_len);
-                assert_eq!(
-                    got,
-                    want,
-                    "{:?} {end} {max_len}",
-                    String::from_utf8_lossy(&buf)
-                );
-                assert_eq!(scanner.scanned, reference);
-                if end == buf.len() || !matches!(want, Ok(None)) {
-                    break;
-                }
-            }
         }
     }
 
