@@ -229,6 +229,8 @@ struct Timers {
 /// 2. Call [`handle_read`](Self::handle_read) on the filled part. Handle the event, *then*
 ///    drop `consumed` bytes from the front of the buffer. Repeat while it returns events or
 ///    consumes bytes; when it returns `Ok(None)` with nothing consumed, go back to 1.
+///    Once the connection is open, [`handle_read_all`](Self::handle_read_all) does this
+///    loop in one call, handing each event to a closure (faster for many small frames).
 /// 3. At any time, call (C) to send. `send` writes a complete frame into the caller's
 ///    output buffer; `send_in_place` masks the payload in place and returns the header for
 ///    a vectored write.
