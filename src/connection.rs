@@ -932,18 +932,7 @@ impl<M: MaskSource> Connection<M> {
         } else if let Some(key) = h.mask {
             mask::apply(payload, key, 0);
         }
-        let data = Data {
-            payload,
-            starts_message: true,
-            ends_frame: true,
-            ends_message: true,
-            compressed: false,
-        };
-        let event = if text {
-            Event::Text(data)
-        } else {
-            Event::Binary(data)
-        };
+        let event = Event::whole_message(payload, text);
         Ok((end, Some(event)))
     }
 
@@ -1009,18 +998,7 @@ impl<M: MaskSource> Connection<M> {
             if text && !ascii && !utf8::is_valid(payload) {
                 return Err(ProtocolError::InvalidUtf8);
             }
-            let data = Data {
-                payload,
-                starts_message: true,
-                ends_frame: true,
-                ends_message: true,
-                compressed: false,
-            };
-            on_event(if text {
-                Event::Text(data)
-            } else {
-                Event::Binary(data)
-            });
+            on_event(Event::whole_message(payload, text));
             used = used.saturating_add(end);
         }
         Ok(used)

@@ -61,6 +61,23 @@ pub enum Event<'b> {
 }
 
 impl<'b> Event<'b> {
+    /// A whole uncompressed single-frame message: text if `text`, else binary.
+    #[inline]
+    pub(crate) fn whole_message(payload: &'b [u8], text: bool) -> Self {
+        let data = Data {
+            payload,
+            starts_message: true,
+            ends_frame: true,
+            ends_message: true,
+            compressed: false,
+        };
+        if text {
+            Self::Text(data)
+        } else {
+            Self::Binary(data)
+        }
+    }
+
     /// The message kind and piece, if this is a text or binary event.
     #[must_use]
     pub fn as_data(&self) -> Option<(MessageKind, Data<'b>)> {

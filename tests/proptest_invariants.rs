@@ -201,8 +201,8 @@ proptest! {
             let i = at % wire.len();
             wire[i] ^= x;
         }
-        let (whole, _) = receive_lossy(Role::Server, &wire, &[]);
-        let (split, _) = receive_lossy(Role::Server, &wire, &cuts);
+        let (whole, _) = receive_with(Role::Server, &wire, &[], false);
+        let (split, _) = receive_with(Role::Server, &wire, &cuts, false);
         prop_assert_eq!(normalise(&split), normalise(&whole));
     }
 
@@ -310,24 +310,4 @@ fn receive_with(role: Role, wire: &[u8], cuts: &[usize], all: bool) -> (Vec<Ev>,
         }
     }
     (events, drain_transmit(&mut conn))
-}
-
-/// Like `receive`, but tolerates leftover input after an error.
-fn receive_lossy(role: Role, wire: &[u8], cuts: &[usize]) -> (Vec<Ev>, u64) {
-    let mut conn = Connection::new(role, Config::default(), TestMask(11));
-    let mut reader = Reader::default();
-    let mut events = Vec::new();
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
-    points.sort_unstable();
-    let mut start = 0;
-    for p in points.into_iter().chain([wire.len()]) {
-        let evs = reader.feed(&mut conn, &wire[start..p]);
-        let failed = evs.iter().any(|e| matches!(e, Ev::Error(_)));
-        events.extend(evs);
-        start = p;
-        if failed {
-            break;
-        }
-    }
-    (events, reader.calls)
 }
