@@ -413,7 +413,9 @@ impl<M: MaskSource> Connection<M> {
     /// This is the receive path for frame-heavy traffic: runs of small whole messages are
     /// decoded by a tight loop that keeps the connection's state in registers (a 16-byte
     /// masked text frame costs a few nanoseconds). Events borrow `input` only for the call
-    /// of `on_event`; use `handle_read` when an event must outlive it.
+    /// of `on_event`, and `on_event` cannot use the connection (it is borrowed by this
+    /// call): note what to answer and [`send`](Self::send) it afterwards, or use
+    /// `handle_read` when an event must outlive the call (an echo without copying).
     ///
     /// A server's opening request must be answered with [`accept`](Self::accept) or
     /// [`reject`](Self::reject), which needs the [`Event::Request`] after the call: until the
