@@ -183,11 +183,11 @@ impl Utf8Validator {
     }
 }
 
-/// Whether `bytes` is a whole valid UTF-8 string: the ASCII shortcut for short ones, then
-/// `simdutf8`.
-#[inline(always)]
+/// Whether `bytes` is a whole valid UTF-8 string, for a caller that already knows it is not
+/// all ASCII (so no ASCII shortcut first).
+#[inline]
 pub(crate) fn is_valid(bytes: &[u8]) -> bool {
-    (bytes.len() < SHORT && is_ascii_short(bytes)) || simdutf8::basic::from_utf8(bytes).is_ok()
+    simdutf8::basic::from_utf8(bytes).is_ok()
 }
 
 /// Whether `bytes` (under [`SHORT`] bytes) is ASCII: the high bits of all its 8-byte words

@@ -56,8 +56,8 @@ pub fn apply(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
 #[inline(always)]
 pub(crate) fn apply_small_is_ascii(buf: &mut [u8], len: usize, key: [u8; 4]) -> bool {
     const HIGH: u128 = u128::from_le_bytes([0x80; 16]);
-    let p32 = u32::from_le_bytes(key);
-    let p64 = u64::from(p32).wrapping_mul(1 << 32 | 1);
+    // Built from little-endian words, like the blocks, so that `keep` below cuts it right.
+    let p64 = u64::from(u32::from_le_bytes(key)).wrapping_mul(1 << 32 | 1);
     let p128 = u128::from(p64).wrapping_mul(1 << 64 | 1);
     let len = len.min(buf.len());
     let (blocks, _) = buf.split_at_mut(len & !15).0.as_chunks_mut::<16>();
@@ -82,25 +82,11 @@ pub(crate) fn apply_small_is_ascii(buf: &mut [u8], len: usize, key: [u8; 4]) -> 
         *block = x.to_le_bytes();
         return (acc | (x & keep)) & HIGH == 0;
     }
+    // The frame ends the buffer: the tail in steps (every block before it was 16 bytes, so
+    // the key is in phase).
     let tail = buf.get_mut(tail_start..len).unwrap_or_default();
-    // Steps of 8 and 4 bytes keep the key in phase for the last 0 to 3 bytes.
-    let (w, rest) = tail.split_at_mut(tail.len() & 8);
-    if let Ok(w) = <&mut [u8; 8]>::try_from(w) {
-        let x = u64::from_le_bytes(*w) ^ p64;
-        *w = x.to_le_bytes();
-        acc |= u128::from(x);
-    }
-    let (w, rest) = rest.split_at_mut(rest.len() & 4);
-    if let Ok(w) = <&mut [u8; 4]>::try_from(w) {
-        let x = u32::from_le_bytes(*w) ^ p32;
-        *w = x.to_le_bytes();
-        acc |= u128::from(x);
-    }
-    for (b, k) in rest.iter_mut().zip(key) {
-        *b ^= k;
-        acc |= u128::from(*b);
-    }
-    acc & HIGH == 0
+    xor_short(tail, key);
+    acc & HIGH == 0 && tail.is_ascii()
 }
 
 /// [`apply`] at phase 0 for buffers of [`WIDE`] bytes or more.

@@ -307,26 +307,6 @@ impl HeadScanner {
     }
 }
 
-/// The position of the first `needle` in `s`, eight bytes at a time.
-fn find_byte(s: &[u8], needle: u8) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let pattern = u64::from_ne_bytes([needle; 8]);
-    let (words, tail) = s.as_chunks::<8>();
-    for (n, word) in words.iter().enumerate() {
-        // A zero byte where `word` has `needle`; the lowest flagged byte is exact (borrows
-        // only flag bytes above a real zero).
-        let x = u64::from_le_bytes(*word) ^ pattern;
-        let found = x.wrapping_sub(ONES) & !x & HIGHS;
-        if found != 0 {
-            let byte = usize::try_from(found.trailing_zeros() / 8).unwrap_or_default();
-            return Some(n.saturating_mul(8).saturating_add(byte));
-        }
-    }
-    let at = tail.iter().position(|&b| b == needle)?;
-    Some(words.len().saturating_mul(8).saturating_add(at))
-}
-
 /// Maps an httparse failure on a complete head.
 fn parse_error(e: httparse::Error) -> HandshakeError {
     match e {
@@ -471,7 +451,7 @@ impl<'b> Iterator for ListItems<'b> {
 
 /// Splits at the first `sep`; the second part is empty when there is none.
 fn split_once(s: &[u8], sep: u8) -> (&[u8], &[u8]) {
-    match find_byte(s, sep) {
+    match s.iter().position(|&b| b == sep) {
         Some(i) => {
             let (a, b) = s.split_at(i);
             (a, b.get(1..).unwrap_or_default())
@@ -978,24 +958,6 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(&buf)
             );
-        }
-    }
-
-    #[test]
-    fn find_byte_matches_position() {
-        let mut rng = XorShift(99);
-        for _ in 0..20_000 {
-            let len = rng.below(40);
-            let s: Vec<u8> = (0..len)
-                .map(|_| [b'a', b',', 0, 1, 0x80, 0xff][rng.below(6)])
-                .collect();
-            for needle in [b',', 0, 1, 0x80, 0xff, b'a'] {
-                assert_eq!(
-                    find_byte(&s, needle),
-                    s.iter().position(|&b| b == needle),
-                    "{s:?}"
-                );
-            }
         }
     }
 
